@@ -1,0 +1,73 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Settings every Swift target gets: Swift 6 language mode plus the stricter
+/// upcoming features the server-side Swift packages use.
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+/// Built-in plugins export nothing but `rdt4nn_plugin_entry` (the same rule a
+/// third-party plugin follows).  `unsafeFlags` is fine for a root package.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=plugin-sdk/rdt4nn.version"])
+]
+
+let package = Package(
+    name: "rdt4nn",
+    products: [
+        .executable(name: "rdt4nn", targets: ["rdt4nn"]),
+        // Built-in plugins: one dynamic library each, lib<product>.so.
+        .library(name: "rdt4nn-procstat", type: .dynamic, targets: ["ProcStatPlugin"]),
+        .library(name: "rdt4nn-pressure", type: .dynamic, targets: ["PressurePlugin"]),
+    ],
+    targets: [
+        // The C plugin ABI: header only.
+        .target(
+            name: "RDT4NNPluginSDK",
+            path: "plugin-sdk",
+            exclude: ["examples", "rdt4nn.version", "README.md"],
+            publicHeadersPath: "include"
+        ),
+        // A hand-written command-line parser shaped like swift-argument-parser.
+        .target(name: "ArgumentParsing", swiftSettings: strictSwift),
+        // Swift values for what crosses the ABI (statuses, samples) and their C layout;
+        // shared by the host and by plugins written in Swift.
+        .target(name: "PluginABI", dependencies: ["RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        // Loads plugins, offers the host API table, wraps instances, checks contracts.
+        .target(name: "PluginHost", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        // Helps write built-in plugins in Swift against the same C ABI.
+        .target(name: "PluginKit", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        // The thin executable: argument parsing and wiring.
+        .executableTarget(
+            name: "rdt4nn",
+            dependencies: ["ArgumentParsing", "PluginABI", "PluginHost"],
+            swiftSettings: strictSwift
+        ),
+
+        // Built-in plugins.
+        .target(
+            name: "ProcStatPlugin",
+            dependencies: ["PluginKit"],
+            path: "Plugins/ProcStat",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
+        .target(
+            name: "PressurePlugin",
+            dependencies: ["PluginKit"],
+            path: "Plugins/Pressure",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
+
+        // Tests.
+        .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "PluginHostTests",
+            dependencies: ["PluginABI", "PluginHost", "RDT4NNPluginSDK"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)
