@@ -131,6 +131,15 @@ enum Escaping {
         return .written
     }
 
+    /// Checks a name without writing it: appends it to `scratch`, then
+    /// restores `scratch`'s length. For keys whose tag or field is omitted.
+    static func validateName(_ name: String, style: Style, scratch: inout [UInt8]) -> Outcome {
+        let mark = scratch.count
+        let outcome = appendName(name, style: style, into: &scratch)
+        scratch.removeLast(scratch.count - mark)
+        return outcome
+    }
+
     /// Appends a quoted string value: `"` and `\` escaped, `\n` `\r` `\t` `\f`
     /// replaced by the two characters `\n` `\r` `\t` `\f`.
     @inline(__always)

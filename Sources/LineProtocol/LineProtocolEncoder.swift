@@ -126,7 +126,7 @@ public struct LineProtocolEncoder: Sendable {
             throw LineProtocolError(reason, element: .measurement, measurement: measurement)
         }
 
-        try selectAndSortTags(point.tags, measurement: measurement)
+        try selectAndSortTags(point.tags, measurement: measurement, scratch: &buffer)
         for index in tagOrder {
             buffer.append(ASCII.comma)
             if case .failed(let reason) = Escaping.appendName(point.tags[index].key, style: .key, into: &buffer) {
@@ -153,6 +153,10 @@ public struct LineProtocolEncoder: Sendable {
                 if options.nonFiniteFloats == .reject {
                     throw LineProtocolError(
                         .nonFiniteFloat, element: .fieldValue, measurement: measurement, key: field.key)
+                }
+                // A bad key is an error even when its value is left out.
+                if case .failed(let reason) = Escaping.validateName(field.key, style: .key, scratch: &buffer) {
+                    throw LineProtocolError(reason, element: .fieldKey, measurement: measurement, key: field.key)
                 }
                 omitted += 1
                 continue
@@ -203,18 +207,26 @@ public struct LineProtocolEncoder: Sendable {
 
     /// Fills `tagOrder` with the indices of the tags to write, sorted by key
     /// bytes, after checking keys and dropping tags with nothing to write.
-    private mutating func selectAndSortTags(_ tags: [Tag], measurement: String) throws(LineProtocolError) {
+    /// `scratch` (the output buffer) is used, and restored, to check the keys
+    /// of omitted tags.
+    private mutating func selectAndSortTags(
+        _ tags: [Tag], measurement: String, scratch: inout [UInt8]
+    ) throws(LineProtocolError) {
         tagOrder.removeAll(keepingCapacity: true)
         for index in tags.indices {
-            if !Escaping.hasWritableTagValue(tags[index].value) {
-                continue
-            }
             let key = tags[index].key
             if key.utf8.isEmpty {
                 throw LineProtocolError(.empty, element: .tagKey, measurement: measurement, key: key)
             }
             if Self.isReserved(key) {
                 throw LineProtocolError(.reservedKey, element: .tagKey, measurement: measurement, key: key)
+            }
+            if !Escaping.hasWritableTagValue(tags[index].value) {
+                // A bad key is an error even when its tag is left out.
+                if case .failed(let reason) = Escaping.validateName(key, style: .key, scratch: &scratch) {
+                    throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: key)
+                }
+                continue
             }
             tagOrder.append(index)
         }
