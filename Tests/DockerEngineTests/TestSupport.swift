@@ -129,7 +129,12 @@ final class ScriptedUnixServer: Sendable {
         let thread = Thread {
             while true {
                 let connection = accept(fd, nil, nil)
-                if connection < 0 { return }
+                if connection < 0 {
+                    // Closed here, not in stop(): closing there could let a new server reuse
+                    // the fd number while this thread still accepts on it.
+                    close(fd)
+                    return
+                }
                 var received: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 // Read the head, then the body by Content-Length.
@@ -168,8 +173,7 @@ final class ScriptedUnixServer: Sendable {
             return !done
         }
         guard first else { return }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
+        shutdown(listenFD, Int32(SHUT_RDWR))  // wakes accept(); the server thread closes the fd
         unlink(socketPath)
     }
 
