@@ -54,7 +54,7 @@ enum Canonical {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if scalar.value < 0x20 || scalar.value > 0x7E && scalar.value != 0x7F {
+                if scalar.value < 0x20 || scalar.value >= 0x7F {
                     for unit in String(scalar).utf16 { out += hex4(unit) }
                 } else {
                     out.unicodeScalars.append(scalar)

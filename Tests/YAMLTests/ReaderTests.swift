@@ -184,7 +184,8 @@ struct ValueTests {
 
 @Suite("Errors")
 struct ErrorTests {
-    @Test(arguments: [
+    /// Documents and the exact outcome: an error description or `loaded: <canonical value>`.
+    static let cases: [(text: String, expected: String)] = [
         ("a: 1\nb\nc: 2\n", "t.yaml:2:1: expected ':' after mapping key"),
         ("image: a\nport: 1\nimage: b\n", "t.yaml:3:1: duplicate key 'image' (first defined at line 1)"),
         ("x:\n  - 1\n  - {a: 1, a: 2}\n", "t.yaml:3:12: duplicate key 'a' (first defined at line 3)"),
@@ -228,7 +229,9 @@ struct ErrorTests {
         ("a: [b, c]]\n", "t.yaml:1:10: unexpected ']' outside a flow collection"),
         ("? a\n: 1\n", "loaded: {\"a\":1}"),
         ("a: =\n", "t.yaml:1:4: a plain '=' is reserved by YAML 1.1 (the value key); quote it"),
-    ])
+    ]
+
+    @Test(arguments: cases)
     func rejected(text: String, expected: String) {
         #expect(failure(text) == expected)
     }
