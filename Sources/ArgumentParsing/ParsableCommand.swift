@@ -6,7 +6,7 @@
 ///
 /// A conforming type declares its ``configuration`` (name, help, arguments)
 /// and builds itself from ``ParsedArguments``; ``run()`` does the work.
-public protocol ParsableCommand {
+public protocol ParsableCommand: Sendable {
     /// Name, help and arguments of this command.
     static var configuration: CommandConfiguration { get }
 

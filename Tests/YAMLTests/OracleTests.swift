@@ -89,7 +89,7 @@ struct OracleTests {
         }
     }
 
-    @Test(arguments: [UInt64(20_241_115), 7])
+    @Test(arguments: [UInt64(20_241_115), 7] + (100..<140).map { UInt64($0) })
     func generatedDocumentsLoadLikePyYAML(seed: UInt64) throws {
         var generator = DocumentGenerator(seed: seed)
         let documents = (0..<200).map { _ in generator.document() }
