@@ -89,7 +89,7 @@ struct OracleTests {
         }
     }
 
-    @Test(arguments: [UInt64(20_241_115), 7] + (100..<140).map { UInt64($0) })
+    @Test(arguments: [UInt64(20_241_115), 7, 42])
     func generatedDocumentsLoadLikePyYAML(seed: UInt64) throws {
         var generator = DocumentGenerator(seed: seed)
         let documents = (0..<200).map { _ in generator.document() }
@@ -105,6 +105,7 @@ struct OracleTests {
                 }
             }
         }
+        print("seed \(seed): \(loaded) of \(documents.count) generated documents loaded by PyYAML, \(problems) disagreements")
         #expect(problems == 0)
         // The generator must mostly produce valid YAML, or the comparison says little.
         #expect(loaded >= documents.count * 3 / 4, "only \(loaded) of \(documents.count) documents are valid YAML")
