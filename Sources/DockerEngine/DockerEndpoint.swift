@@ -80,6 +80,7 @@ public struct DockerAPIVersion: Sendable, Hashable, Comparable, CustomStringConv
     /// `1.41`.
     public var description: String { "\(major).\(minor)" }
 
+    /// Orders by major, then minor.
     public static func < (lhs: DockerAPIVersion, rhs: DockerAPIVersion) -> Bool {
         (lhs.major, lhs.minor) < (rhs.major, rhs.minor)
     }

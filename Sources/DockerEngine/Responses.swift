@@ -100,6 +100,7 @@ public struct DockerTimestamp: Sendable, Hashable, Comparable, CustomStringConve
         self.nanosecondsSinceEpoch = seconds * 1_000_000_000 + nanos
     }
 
+    /// Orders by time.
     public static func < (lhs: DockerTimestamp, rhs: DockerTimestamp) -> Bool {
         lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
     }
