@@ -46,7 +46,7 @@ enum PyYAMLOracle {
 
     /// Why the oracle cannot run here, or nil when `python3` with PyYAML is available.
     static let unavailableReason: String? = {
-        guard let result = try? run(arguments: ["-c", "import yaml"], stdin: nil) else {
+        guard let result = try? run(arguments: ["-c", "import yaml"]) else {
             return "python3 could not be started"
         }
         return result.status == 0 ? nil : "python3 has no PyYAML module (import yaml failed)"
@@ -62,7 +62,7 @@ enum PyYAMLOracle {
             let name = String(repeating: "0", count: 5 - String(i).count) + String(i) + ".yaml"
             try Data(document.utf8).write(to: directory.appendingPathComponent(name))
         }
-        let result = try run(arguments: ["-c", script, directory.path], stdin: nil)
+        let result = try run(arguments: ["-c", script, directory.path])
         guard result.status == 0 else {
             throw OracleFailure(message: "python3 exited with \(result.status): \(result.stderr)")
         }
@@ -80,7 +80,7 @@ enum PyYAMLOracle {
         var description: String { message }
     }
 
-    private static func run(arguments: [String], stdin: String?) throws -> (status: Int32, stdout: String, stderr: String) {
+    private static func run(arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
