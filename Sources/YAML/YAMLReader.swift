@@ -10,7 +10,7 @@
 /// - a stream holds at most one document (as with `safe_load`);
 /// - timestamps such as `2024-01-15` stay strings (PyYAML makes dates);
 /// - integers must fit in 64 bits;
-/// - `\\uD800`-style escapes of lone surrogates are rejected (Swift strings
+/// - `\uD800`-style escapes of lone surrogates are rejected (Swift strings
 ///   cannot hold them);
 /// - the line separators U+0085, U+2028 and U+2029 are rejected.
 public enum YAMLReader {
