@@ -38,6 +38,13 @@ let package = Package(
         .target(name: "PluginHost", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
         // Helps write built-in plugins in Swift against the same C ABI.
         .target(name: "PluginKit", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
+        .target(name: "YAML", swiftSettings: strictSwift),
+        // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "HTTPClient", dependencies: ["CCurlShim"], swiftSettings: strictSwift),
+        // The Docker Engine API over its unix socket.
+        .target(name: "DockerEngine", dependencies: ["HTTPClient"], swiftSettings: strictSwift),
         // The thin executable: argument parsing and wiring.
         .executableTarget(
             name: "rdt4nn",
@@ -62,6 +69,8 @@ let package = Package(
         ),
 
         // Tests.
+        .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),
         .testTarget(
             name: "PluginHostTests",

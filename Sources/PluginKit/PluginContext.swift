@@ -42,6 +42,31 @@ public struct ObservedTarget: Sendable, Equatable {
     public var id: String
     public var image: String
     public var cpuset: String
+
+    /// Creates a target.
+    public init(isHost: Bool, index: Int32, pid: Int32, name: String, id: String, image: String, cpuset: String) {
+        self.isHost = isHost
+        self.index = index
+        self.pid = pid
+        self.name = name
+        self.id = id
+        self.image = image
+        self.cpuset = cpuset
+    }
+
+    /// Copies a borrowed C target.
+    init(_ pointer: UnsafePointer<rdt4nn_target>) {
+        let t = pointer.pointee
+        self.init(
+            isHost: t.kind == RDT4NN_TARGET_HOST,
+            index: t.index,
+            pid: t.pid,
+            name: t.name.map { String(cString: $0) } ?? "",
+            id: t.id.map { String(cString: $0) } ?? "",
+            image: t.image.map { String(cString: $0) } ?? "",
+            cpuset: t.cpuset.map { String(cString: $0) } ?? ""
+        )
+    }
 }
 
 /// The host as one plugin instance sees it: logging, emitting, configuration.
@@ -119,16 +144,7 @@ public struct PluginContext {
         guard let pointer = host.pointee.target?(ctx) else {
             return ObservedTarget(isHost: true, index: -1, pid: 0, name: "host", id: "", image: "", cpuset: "")
         }
-        let t = pointer.pointee
-        return ObservedTarget(
-            isHost: t.kind == RDT4NN_TARGET_HOST,
-            index: t.index,
-            pid: t.pid,
-            name: t.name.map { String(cString: $0) } ?? "",
-            id: t.id.map { String(cString: $0) } ?? "",
-            image: t.image.map { String(cString: $0) } ?? "",
-            cpuset: t.cpuset.map { String(cString: $0) } ?? ""
-        )
+        return ObservedTarget(pointer)
     }
 
     func setError(_ message: String) { host.pointee.set_error?(ctx, message) }

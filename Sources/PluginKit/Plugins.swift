@@ -163,7 +163,7 @@ public struct ExportedPlugin: Sendable {
         return ExportedPlugin(descriptor: makeDescriptor(T.metadata, kind: RDT4NN_KIND_COLLECTOR, vtable: UnsafeRawPointer(vtable.pointer)))
     }
 
-    private static func makeDescriptor(_ metadata: PluginMetadata, kind: UInt32, vtable: UnsafeRawPointer) -> FrozenPointer<rdt4nn_plugin_desc> {
+    static func makeDescriptor(_ metadata: PluginMetadata, kind: UInt32, vtable: UnsafeRawPointer) -> FrozenPointer<rdt4nn_plugin_desc> {
         // Strings live for the life of the process, as the ABI requires.
         func keep(_ s: String?) -> UnsafePointer<CChar>? { s.map { UnsafePointer(strdup($0)!) } }
         let features = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: metadata.features.count + 1)
