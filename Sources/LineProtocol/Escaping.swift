@@ -68,6 +68,12 @@ enum Escaping {
         byte == ASCII.comma || byte == ASCII.space || (byte == ASCII.equals && style != .measurement)
     }
 
+    /// True when InfluxDB drops a `\` in front of `byte` in some name.
+    @inline(__always)
+    private static func isUnescapedAfterBackslash(_ byte: UInt8) -> Bool {
+        byte == ASCII.comma || byte == ASCII.space || byte == ASCII.equals || byte == ASCII.quote
+    }
+
     /// True when a tag value has something left to write once trailing `\`
     /// are trimmed; such a tag is written, any other is omitted.
     @inline(__always)
@@ -116,10 +122,12 @@ enum Escaping {
                 return .failed(.controlCharacter(byte))
             }
             if byte == ASCII.backslash {
-                // The parser takes `\` plus the next byte as a pair, so a `\`
-                // before an escaped character (or before the separator) would
-                // change what is read back.
-                if index + 1 == end || isEscaped(bytes[index + 1], style) {
+                // InfluxDB reads `\` plus the next byte as a pair and drops the
+                // `\` when that byte is `,` `=` space or `"` (in InfluxDB 1.x,
+                // even `=` and `"` in measurements and `"` in field keys, which
+                // need no escaping). A `\` before one of those, or at the end
+                // (before the separator), cannot be written.
+                if index + 1 == end || isUnescapedAfterBackslash(bytes[index + 1]) {
                     return .failed(.unencodableBackslash)
                 }
             } else if isEscaped(byte, style) {

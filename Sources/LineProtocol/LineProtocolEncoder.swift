@@ -12,8 +12,9 @@
 /// - Fields keep their order. Floats use the shortest decimal that reads back as
 ///   the same `Double`; integers end in `i`; booleans are `true`/`false`.
 /// - Names (measurement, tag keys and values, field keys) may not contain ASCII
-///   control characters, nor a `\` at the end or before a character that needs
-///   escaping: line protocol has no spelling for those, so they are errors.
+///   control characters, nor a `\` at the end or right before `,` `=` space or
+///   `"`: InfluxDB has no spelling that reads back as those (it drops such a
+///   `\`), so they are errors. Every other `\` is written and read as is.
 ///   In string values, `\n` `\r` `\t` `\f` are replaced by the two-character
 ///   sequences `\n` `\r` `\t` `\f` (stored literally), so every line ends at its
 ///   one and only `\n` and the output stays readable line by line

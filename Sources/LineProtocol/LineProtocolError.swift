@@ -28,8 +28,8 @@ public struct LineProtocolError: Error, Sendable, Equatable, CustomStringConvert
         /// A name contains an ASCII control character (`\n`, `\r`, `\t`, …);
         /// the associated value is the byte.
         case controlCharacter(UInt8)
-        /// A name has a `\` at its end or right before a character that must be
-        /// escaped (`,` `=` space); no line-protocol spelling reads back as it.
+        /// A name has a `\` at its end or right before `,` `=` space or `"`;
+        /// no line-protocol spelling reads back as it.
         case unencodableBackslash
         /// The key is reserved by InfluxDB (`time`, `_field`, `_measurement`).
         case reservedKey
@@ -81,7 +81,7 @@ public struct LineProtocolError: Error, Sendable, Equatable, CustomStringConvert
             what = "\(element.rawValue) contains the control character \(Self.byteName(byte)), "
                 + "which line protocol cannot carry in names"
         case .unencodableBackslash:
-            what = "\(element.rawValue) has a '\\' at its end or before ',', '=' or space, "
+            what = "\(element.rawValue) has a '\\' at its end or before ',', '=', space or '\"', "
                 + "which line protocol cannot encode"
         case .reservedKey:
             what = "\(element.rawValue) is reserved by InfluxDB (time, _field, _measurement)"

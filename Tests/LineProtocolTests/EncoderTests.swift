@@ -81,7 +81,6 @@ struct EncoderLineTests {
     func literalBackslash() throws {
         #expect(try line(point(#"a\b"#, tags: [Tag(#"k\\x"#, #"v\w"#)], fields: [Field(#"f\"#+"g", .integer(1))]))
             == #"a\b,k\\x=v\w f\g=1i 1"# + "\n")
-        #expect(try line(point(#"m\=x"#)) == #"m\=x f=1i 1"# + "\n")
     }
 
     @Test("unicode and quotes pass through untouched")
@@ -199,6 +198,18 @@ struct EncoderErrorTests {
         #expect(error(point(tags: [Tag("k", #"v\,w"#)]))?.reason == .unencodableBackslash)
         #expect(error(point(fields: [Field(#"f\"#, .integer(1))]))?.reason == .unencodableBackslash)
         #expect(error(point(fields: [Field(#"f\ g"#, .integer(1))]))?.reason == .unencodableBackslash)
+        // InfluxDB 1.x also drops a `\` before `=` and `"` in measurements and field keys.
+        #expect(error(point(#"m\=x"#))?.reason == .unencodableBackslash)
+        #expect(error(point(#"m\"x"#))?.reason == .unencodableBackslash)
+        #expect(error(point(fields: [Field(#"f\"g"#, .integer(1))]))?.reason == .unencodableBackslash)
+        #expect(error(point(tags: [Tag("k", #"v\"w"#)]))?.reason == .unencodableBackslash)
+    }
+
+    @Test("a bad key is an error even when its tag or field is omitted")
+    func omittedKeysChecked() {
+        #expect(error(point(tags: [Tag("k\n", "")]))?.element == .tagKey)
+        #expect(error(point(tags: [Tag("time", "")]))?.reason == .reservedKey)
+        #expect(error(point(fields: [Field("a", .integer(1)), Field(#"b\"#, .float(.nan))]))?.element == .fieldKey)
     }
 
     @Test("duplicate tag keys, sorted or not")

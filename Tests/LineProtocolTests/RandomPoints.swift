@@ -132,7 +132,8 @@ func expectedRoundTrip(of point: Point, options: LineProtocolEncoder.Options) ->
         }
         return false
     }
-    let keyEscaped: Set<Character> = [",", "=", " "]
+    // InfluxDB drops a `\` before any of these, in every kind of name.
+    let keyEscaped: Set<Character> = [",", "=", " ", "\""]
     func validKey(_ key: String) -> Bool {
         !key.isEmpty && !["time", "_field", "_measurement"].contains(where: { Array($0.utf8) == Array(key.utf8) })
             && !hasControl(key) && !hasBadBackslash(key, escaped: keyEscaped)
@@ -141,7 +142,7 @@ func expectedRoundTrip(of point: Point, options: LineProtocolEncoder.Options) ->
     guard LineProtocolEncoder.timestampRange.contains(point.timestampNanoseconds) else { return nil }
     let measurement = point.measurement
     guard !measurement.isEmpty, measurement.utf8.first != 0x23, !hasControl(measurement),
-        !hasBadBackslash(measurement, escaped: [",", " "])
+        !hasBadBackslash(measurement, escaped: keyEscaped)
     else { return nil }
 
     var tags: [Tag] = []

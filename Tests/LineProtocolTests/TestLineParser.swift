@@ -5,8 +5,9 @@ import LineProtocol
 ///
 /// - names: a `\` and the byte after it are read as a pair; the pair stands for
 ///   the escaped character alone when that character is escapable there
-///   (`,` space in measurements, `,` `=` space in tag keys/values and field
-///   keys), otherwise both bytes are kept (`\a` stays `\a`, `\\` stays `\\`);
+///   (`,` `=` space `"` in measurements and field keys — 1.x unescapes `=` and
+///   `"` there although they need no escaping —, `,` `=` space in tag keys and
+///   values), otherwise both bytes are kept (`\a` stays `\a`, `\\` stays `\\`);
 /// - string values: `\\` reads as `\`, `\"` as `"`, other pairs are kept;
 /// - floats, `i` integers, `u` unsigned, booleans `t T true True TRUE` /
 ///   `f F false False FALSE`; an optional integer timestamp.
@@ -52,7 +53,7 @@ struct TestLineParser {
     private mutating func parsePoint() throws -> Point {
         if bytes.contains(0x0D) { throw fail("carriage return in line") }
         if bytes.first == UInt8(ascii: "#") { throw fail("comment line") }
-        let measurement = try scanName(stopAt: [0x2C, 0x20], escapable: [0x2C, 0x20])
+        let measurement = try scanName(stopAt: [0x2C, 0x20], escapable: [0x2C, 0x3D, 0x20, 0x22])
         if measurement.isEmpty { throw fail("empty measurement") }
 
         var tags: [Tag] = []
@@ -71,7 +72,7 @@ struct TestLineParser {
 
         var fields: [Field] = []
         while true {
-            let key = try scanName(stopAt: [0x3D, 0x2C, 0x20], escapable: [0x2C, 0x3D, 0x20])
+            let key = try scanName(stopAt: [0x3D, 0x2C, 0x20], escapable: [0x2C, 0x3D, 0x20, 0x22])
             guard !atEnd, current == 0x3D, !key.isEmpty else { throw fail("bad field key") }
             position += 1
             fields.append(Field(key, try scanFieldValue()))
