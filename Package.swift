@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "PluginHost", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
         // Helps write built-in plugins in Swift against the same C ABI.
         .target(name: "PluginKit", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        // Ticks collector instances on absolute monotonic deadlines.
+        .target(name: "Sampling", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
         .target(name: "YAML", swiftSettings: strictSwift),
         // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
@@ -69,6 +71,7 @@ let package = Package(
         ),
 
         // Tests.
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),

@@ -18,6 +18,15 @@ public struct PluginLogRecord: Sendable, Equatable {
     public var message: String
     /// How many earlier messages with the same rate-limit key were suppressed.
     public var suppressedBefore: Int
+
+    /// Creates a record.
+    public init(pluginID: String, instanceName: String, level: PluginLogLevel, message: String, suppressedBefore: Int = 0) {
+        self.pluginID = pluginID
+        self.instanceName = instanceName
+        self.level = level
+        self.message = message
+        self.suppressedBefore = suppressedBefore
+    }
 }
 
 /// What a collector or scheduler instance observes, as the host knows it.

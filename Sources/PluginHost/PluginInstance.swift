@@ -14,6 +14,15 @@ public struct PluginCallError: Error, Sendable, Equatable, CustomStringConvertib
     /// The `set_error` text, or the host's own explanation.
     public var message: String
 
+    /// Creates an error.
+    public init(pluginID: String, instanceName: String, function: String, status: PluginStatus, message: String) {
+        self.pluginID = pluginID
+        self.instanceName = instanceName
+        self.function = function
+        self.status = status
+        self.message = message
+    }
+
     public var description: String {
         "plugin '\(pluginID)' (\(instanceName)): \(function) returned \(status.name): \(message)"
     }

@@ -1,0 +1,150 @@
+import Foundation
+import PluginABI
+import PluginHost
+import Synchronization
+import Testing
+
+@testable import Sampling
+
+/// A collector double: counts calls, optionally slow or failing.
+private final class FakeCollector: SampledCollector, Sendable {
+    enum Behaviour: Sendable { case ok, slow(Int64), retryFirst(Int), unsupported }
+    let behaviour: Behaviour
+    let calls = Mutex<[Int64]>([])
+    let running = Mutex(0)
+    let overlaps = Mutex(0)
+
+    init(_ behaviour: Behaviour) { self.behaviour = behaviour }
+
+    func collect(monotonicNs: Int64, realtimeNs: Int64) throws(PluginCallError) {
+        let concurrent = running.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        defer { running.withLock { $0 -= 1 } }
+        if concurrent > 1 { overlaps.withLock { $0 += 1 } }
+        let count = calls.withLock { calls -> Int in
+            calls.append(monotonicNs)
+            return calls.count
+        }
+        switch behaviour {
+        case .ok:
+            return
+        case .slow(let ns):
+            Sampler.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + ns)
+        case .retryFirst(let n):
+            if count <= n { throw PluginCallError(pluginID: "fake", instanceName: "x", function: "collect", status: .retry, message: "busy") }
+        case .unsupported:
+            throw PluginCallError(pluginID: "fake", instanceName: "x", function: "collect", status: .unsupported, message: "no PMU here")
+        }
+    }
+
+    var callCount: Int { calls.withLock { $0.count } }
+}
+
+/// The sampler on the real monotonic clock (counts are asserted with slack:
+/// this machine is shared and has two cores).
+@Suite(.serialized) struct SamplerTests {
+    let ms: Int64 = 1_000_000
+
+    @Test func aSlowCollectorSkipsItsOwnTicksAndCostsOthersNothing() throws {
+        let fast = FakeCollector(.ok)
+        let slow = FakeCollector(.slow(70 * 1_000_000))
+        let logs = Mutex<[PluginLogRecord]>([])
+        let internals = Mutex<[PluginSample]>([])
+        let sampler = Sampler(
+            entries: [
+                SamplerEntry(collector: fast, pluginID: "fast", instanceName: "a", intervalNs: 20 * ms, emittedSamples: { 0 }),
+                SamplerEntry(collector: slow, pluginID: "slow", instanceName: "b", intervalNs: 20 * ms, emittedSamples: { 7 }),
+            ],
+            internalIntervalNs: 200 * ms,
+            log: { record in logs.withLock { $0.append(record) } },
+            emitInternal: { samples in internals.withLock { $0 += samples } }
+        )
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(sampler.stop())
+
+        let statistics = sampler.statistics
+        // ~30 deadlines in 600 ms: the fast one keeps up.
+        #expect(fast.callCount >= 20, "fast collector made \(fast.callCount) calls")
+        #expect(statistics[0].skippedTicks <= 3)
+        // The slow one (70 ms per call at a 20 ms period) skips at least two of every three ticks.
+        #expect(slow.callCount <= 10)
+        #expect(statistics[1].skippedTicks >= 2 * slow.callCount - 2)
+        #expect(statistics[1].overruns == slow.callCount)
+        #expect(fast.overlaps.withLock { $0 } == 0)
+        #expect(slow.overlaps.withLock { $0 } == 0)
+        // Consecutive calls of one instance follow the period grid.
+        let stamps = fast.calls.withLock { $0 }
+        for (a, b) in zip(stamps, stamps.dropFirst()) { #expect((b - a) % (20 * ms) == 0) }
+
+        let internalSamples = internals.withLock { $0 }
+        #expect(internalSamples.count >= 4)
+        let last = try #require(internalSamples.last(where: { $0.tags.contains { $0.value == "slow" } }))
+        #expect(last.measurement == "rdt4nn_internal")
+        #expect(last.fields.first { $0.key == "samples" }?.value == .integer(7))
+        #expect(last.fields.first { $0.key == "collections" }?.value == .integer(Int64(slow.callCount)))
+        #expect(logs.withLock { $0 }.isEmpty)
+    }
+
+    @Test func retryBacksOffAndRecovers() {
+        let flaky = FakeCollector(.retryFirst(2))
+        let logs = Mutex<[PluginLogRecord]>([])
+        let sampler = Sampler(
+            entries: [SamplerEntry(collector: flaky, pluginID: "flaky", instanceName: "c", intervalNs: 10 * ms, emittedSamples: { 0 })],
+            log: { record in logs.withLock { $0.append(record) } },
+            emitInternal: { _ in }
+        )
+        sampler.start()
+        // 100 ms + 200 ms of backoff (±20 %), then every 10 ms again.
+        Thread.sleep(forTimeInterval: 0.7)
+        sampler.stop()
+        let statistics = sampler.statistics[0]
+        #expect(statistics.retries == 2)
+        #expect(statistics.disabledReason == nil)
+        #expect(flaky.callCount >= 10, "recovered collector made \(flaky.callCount) calls")
+        #expect(statistics.backoffTicks >= 15)
+        let messages = logs.withLock { $0 }.map(\.message)
+        #expect(messages.count == 2)
+        #expect(messages.first?.hasPrefix("collect: busy; retrying in ") == true)
+    }
+
+    @Test func unsupportedDisablesOnceWithTheReason() {
+        let broken = FakeCollector(.unsupported)
+        let healthy = FakeCollector(.ok)
+        let logs = Mutex<[PluginLogRecord]>([])
+        let sampler = Sampler(
+            entries: [
+                SamplerEntry(collector: broken, pluginID: "perf", instanceName: "web", intervalNs: 10 * ms, emittedSamples: { 0 }),
+                SamplerEntry(collector: healthy, pluginID: "procstat", instanceName: "host", intervalNs: 10 * ms, emittedSamples: { 0 }),
+            ],
+            log: { record in logs.withLock { $0.append(record) } },
+            emitInternal: { _ in }
+        )
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        sampler.stop()
+        #expect(broken.callCount == 1)
+        #expect(healthy.callCount >= 10)
+        #expect(sampler.statistics[0].disabledReason == "UNSUPPORTED: no PMU here")
+        let records = logs.withLock { $0 }
+        #expect(records.count == 1)
+        #expect(records.first?.message == "collect unsupported here: no PMU here; instance disabled, its metrics will be absent")
+    }
+
+    @Test func latenessIsMeasured() {
+        let collector = FakeCollector(.ok)
+        let sampler = Sampler(
+            entries: [SamplerEntry(collector: collector, pluginID: "x", instanceName: "y", intervalNs: 5 * ms, emittedSamples: { 0 })],
+            log: { _ in },
+            emitInternal: { _ in }
+        )
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.2)
+        sampler.stop()
+        let lateness = sampler.lateness
+        #expect(lateness.count >= 20)
+        #expect(lateness.p50Ns >= 0 && lateness.p50Ns <= lateness.p99Ns && lateness.p99Ns <= lateness.maxNs)
+    }
+}
