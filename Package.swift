@@ -20,6 +20,7 @@ let package = Package(
         // Built-in plugins: one dynamic library each, lib<product>.so.
         .library(name: "rdt4nn-procstat", type: .dynamic, targets: ["ProcStatPlugin"]),
         .library(name: "rdt4nn-pressure", type: .dynamic, targets: ["PressurePlugin"]),
+        .library(name: "rdt4nn-scheduler-default", type: .dynamic, targets: ["DefaultSchedulerPlugin"]),
     ],
     targets: [
         // The C plugin ABI: header only.
@@ -66,6 +67,14 @@ let package = Package(
             name: "PressurePlugin",
             dependencies: ["PluginKit"],
             path: "Plugins/Pressure",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
+
+        .target(
+            name: "DefaultSchedulerPlugin",
+            dependencies: ["PluginKit"],
+            path: "Plugins/DefaultScheduler",
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),

@@ -40,12 +40,14 @@ public struct TargetInfo: Sendable, Equatable {
     public var id: String
     public var image: String
     public var cpuset: String
+    /// CPUs wanted when `cpuset` is empty.
+    public var cpusRequested: Int32
 
     /// The whole host.
     public static let host = TargetInfo(kind: .host, index: -1, pid: 0, name: "host", id: "", image: "", cpuset: "")
 
     /// Creates a target.
-    public init(kind: Kind, index: Int32, pid: Int32, name: String, id: String, image: String, cpuset: String) {
+    public init(kind: Kind, index: Int32, pid: Int32, name: String, id: String, image: String, cpuset: String, cpusRequested: Int32 = 0) {
         self.kind = kind
         self.index = index
         self.pid = pid
@@ -53,6 +55,7 @@ public struct TargetInfo: Sendable, Equatable {
         self.id = id
         self.image = image
         self.cpuset = cpuset
+        self.cpusRequested = cpusRequested
     }
 }
 
@@ -254,7 +257,9 @@ public final class InstanceContext: Sendable {
                     name: keep(target.name),
                     id: keep(target.id),
                     image: keep(target.image),
-                    cpuset: keep(target.cpuset)
+                    cpuset: keep(target.cpuset),
+                    cpus_requested: target.cpusRequested,
+                    reserved: 0
                 )
             )
             state.cTarget = pointer

@@ -261,7 +261,7 @@ public struct PluginCheckRunner {
             _ = call(plugin, "stop") { () throws(PluginCallError) in instance.stop() }
             return
         }
-        let container = TargetInfo(kind: .container, index: 0, pid: 0, name: "check", id: "", image: "rdt4nn/check", cpuset: "")
+        let container = TargetInfo(kind: .container, index: 0, pid: 0, name: "check", id: "", image: "rdt4nn/check", cpuset: "", cpusRequested: 1)
         _ = call(plugin, "admit") { () throws(PluginCallError) in
             let placement = try instance.admit(container)
             let allowed = Set("0123456789,-")

@@ -42,9 +42,11 @@ public struct ObservedTarget: Sendable, Equatable {
     public var id: String
     public var image: String
     public var cpuset: String
+    /// CPUs wanted when `cpuset` is empty (schedulers), else 0.
+    public var cpusRequested: Int32
 
     /// Creates a target.
-    public init(isHost: Bool, index: Int32, pid: Int32, name: String, id: String, image: String, cpuset: String) {
+    public init(isHost: Bool, index: Int32, pid: Int32, name: String, id: String, image: String, cpuset: String, cpusRequested: Int32 = 0) {
         self.isHost = isHost
         self.index = index
         self.pid = pid
@@ -52,6 +54,7 @@ public struct ObservedTarget: Sendable, Equatable {
         self.id = id
         self.image = image
         self.cpuset = cpuset
+        self.cpusRequested = cpusRequested
     }
 
     /// Copies a borrowed C target.
@@ -64,7 +67,8 @@ public struct ObservedTarget: Sendable, Equatable {
             name: t.name.map { String(cString: $0) } ?? "",
             id: t.id.map { String(cString: $0) } ?? "",
             image: t.image.map { String(cString: $0) } ?? "",
-            cpuset: t.cpuset.map { String(cString: $0) } ?? ""
+            cpuset: t.cpuset.map { String(cString: $0) } ?? "",
+            cpusRequested: Int(t.struct_size) >= MemoryLayout<rdt4nn_target>.offset(of: \.cpus_requested)! + 4 ? t.cpus_requested : 0
         )
     }
 }

@@ -8,7 +8,7 @@ struct ABILayoutTests {
         #expect(MemoryLayout<rdt4nn_field>.size == 24)
         #expect(MemoryLayout<rdt4nn_sample>.size == 48)
         #expect(MemoryLayout<rdt4nn_batch>.size == 32)
-        #expect(MemoryLayout<rdt4nn_target>.size == 48)
+        #expect(MemoryLayout<rdt4nn_target>.size == 56)
         #expect(MemoryLayout<rdt4nn_host_api>.size == 112)
         #expect(MemoryLayout<rdt4nn_collect_args>.size == 40)
         #expect(MemoryLayout<rdt4nn_collector_vtable>.size == 48)

@@ -242,7 +242,10 @@ typedef struct rdt4nn_target {
     const char *name;     /* container name as configured */
     const char *id;       /* full container id (64 hex), "" before create */
     const char *image;    /* image reference */
-    const char *cpuset;   /* cpulist the container is pinned to ("0-3,8") */
+    const char *cpuset;   /* cpulist the container is pinned to ("0-3,8"),
+                             "" when the configuration leaves it open */
+    int32_t cpus_requested; /* CPUs wanted when cpuset is "" (>= 1), else 0 */
+    int32_t reserved;       /* 0 */
 } rdt4nn_target;
 
 /* ------------------------------------------------------------------------ */
@@ -583,7 +586,7 @@ _Static_assert(offsetof(rdt4nn_field, v) == 16, "rdt4nn_field layout");
 _Static_assert(sizeof(rdt4nn_sample) == 48, "rdt4nn_sample layout");
 _Static_assert(offsetof(rdt4nn_sample, t_real_ns) == 40, "rdt4nn_sample layout");
 _Static_assert(sizeof(rdt4nn_batch) == 32, "rdt4nn_batch layout");
-_Static_assert(sizeof(rdt4nn_target) == 48, "rdt4nn_target layout");
+_Static_assert(sizeof(rdt4nn_target) == 56, "rdt4nn_target layout");
 _Static_assert(sizeof(rdt4nn_host_api) == 112, "rdt4nn_host_api layout");
 _Static_assert(offsetof(rdt4nn_host_api, get_extension) == 104, "rdt4nn_host_api layout");
 _Static_assert(sizeof(rdt4nn_collect_args) == 40, "rdt4nn_collect_args layout");
