@@ -7,8 +7,40 @@ enum ASCII {
     static let comma: UInt8 = 0x2C
     static let equals: UInt8 = 0x3D
     static let backslash: UInt8 = 0x5C
+    static let delete: UInt8 = 0x7F
     static let lowercaseI: UInt8 = 0x69
     static let lowercaseU: UInt8 = 0x75
+}
+
+/// Writes bytes through a raw pointer into storage the caller has sized for
+/// the whole line (see `LineProtocolEncoder`'s upper bound), so no write
+/// checks capacity.
+struct LineWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>) {
+        self.base = base
+    }
+
+    @inline(__always)
+    mutating func write(_ byte: UInt8) {
+        base[count] = byte
+        count &+= 1
+    }
+
+    @inline(__always)
+    mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        (base + count).update(from: source, count: bytes.count)
+        count &+= bytes.count
+    }
+
+    /// Advances past `bytes` bytes already stored at `base + count`.
+    @inline(__always)
+    mutating func skip(_ bytes: Int) {
+        count &+= bytes
+    }
 }
 
 /// Byte-wise helpers over `String`'s UTF-8 storage.
@@ -43,10 +75,10 @@ enum Bytes {
     }
 }
 
-/// Writing names and string values with line protocol's escaping rules.
+/// Line protocol's escaping rules for names and string values.
 enum Escaping {
-    /// The outcome of writing a name; `.failed` leaves partial output that the
-    /// caller discards.
+    /// The outcome of checking or writing a name; after `.failed` the partial
+    /// output is discarded by the caller.
     enum Outcome {
         case written
         case failed(LineProtocolError.Reason)
@@ -74,17 +106,34 @@ enum Escaping {
         byte == ASCII.comma || byte == ASCII.space || byte == ASCII.equals || byte == ASCII.quote
     }
 
-    /// True when a tag value has something left to write once trailing `\`
-    /// are trimmed; such a tag is written, any other is omitted.
+    /// True for bytes that leave the fast path: controls, space, `,` `=` `\`, DEL.
     @inline(__always)
-    static func hasWritableTagValue(_ value: String) -> Bool {
-        Bytes.withUTF8(value) { bytes in
-            trimmedCount(bytes) > 0
-        }
+    private static func isSpecialInName(_ byte: UInt8) -> Bool {
+        // Bits for 0x00...0x20, 0x2C and 0x3D; then 0x5C and 0x7F.
+        let low: UInt64 = 0x2000_1000_0000_0000 | 0x1_FFFF_FFFF
+        let high: UInt64 = (1 << (0x5C - 64)) | (1 << (0x7F - 64))
+        if byte < 64 { return (low >> UInt64(byte)) & 1 != 0 }
+        if byte < 128 { return (high >> UInt64(byte &- 64)) & 1 != 0 }
+        return false
     }
 
+    /// True when any of the eight bytes in `word` is special in a name
+    /// (see `isSpecialInName`), by SWAR bit tricks; bytes >= 0x80 never are.
     @inline(__always)
-    private static func trimmedCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+    private static func hasSpecialNameByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let belowBang = (word &- ones &* 0x21) & ~word & highs  // some byte < 0x21
+        return (belowBang | hasZeroByte(word ^ (ones &* UInt64(ASCII.comma)))
+            | hasZeroByte(word ^ (ones &* UInt64(ASCII.equals))) | hasZeroByte(word ^ (ones &* UInt64(ASCII.backslash)))
+            | hasZeroByte(word ^ (ones &* UInt64(ASCII.delete)))) != 0
+    }
+
+    /// The number of bytes of a tag value left after trimming trailing `\`;
+    /// a tag whose value trims to nothing is omitted.
+    @inline(__always)
+    static func trimmedCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var end = bytes.count
         while end > 0 && bytes[end - 1] == ASCII.backslash {
             end -= 1
@@ -92,33 +141,66 @@ enum Escaping {
         return end
     }
 
-    /// Appends a measurement, key or tag value, escaped.
-    @inline(__always)
-    static func appendName(_ name: String, style: Style, into buffer: inout [UInt8]) -> Outcome {
+    /// Checks a name without writing it (for keys whose tag or field is omitted).
+    static func checkName(_ name: String) -> Outcome {
         Bytes.withUTF8(name) { bytes in
-            appendName(bytes, style: style, into: &buffer)
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if byte < ASCII.space || byte == ASCII.delete {
+                    return .failed(.controlCharacter(byte))
+                }
+                if byte == ASCII.backslash
+                    && (index + 1 == bytes.count || isUnescapedAfterBackslash(bytes[index + 1]))
+                {
+                    return .failed(.unencodableBackslash)
+                }
+            }
+            return .written
         }
     }
 
-    private static func appendName(
-        _ bytes: UnsafeBufferPointer<UInt8>, style: Style, into buffer: inout [UInt8]
+    /// Writes a measurement, key or tag value, escaped. At most twice its
+    /// UTF-8 length.
+    @inline(__always)
+    static func writeName(_ name: String, style: Style, to writer: inout LineWriter) -> Outcome {
+        Bytes.withUTF8(name) { bytes in
+            writeName(bytes, style: style, to: &writer)
+        }
+    }
+
+    private static func writeName(
+        _ bytes: UnsafeBufferPointer<UInt8>, style: Style, to writer: inout LineWriter
     ) -> Outcome {
         let end = style == .tagValue ? trimmedCount(bytes) : bytes.count
-        // Fast path: most names need no escaping at all.
+        guard let source = bytes.baseAddress else { return .written }
+        // Fast path: most names need no escaping at all. Copy eight bytes at a
+        // time while none of them is special (the line storage has room:
+        // the bound allows twice the name's length).
+        let out = writer.base + writer.count
         var index = 0
-        while index < end {
-            let byte = bytes[index]
-            if byte <= ASCII.space || byte == ASCII.comma || byte == ASCII.equals || byte == ASCII.backslash
-                || byte == 0x7F
-            {
-                break
-            }
-            index += 1
+        while index &+ 8 <= end {
+            let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
+            if hasSpecialNameByte(word) { break }
+            UnsafeMutableRawPointer(out + index).storeBytes(of: word, as: UInt64.self)
+            index &+= 8
         }
-        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[0..<index]))
+        if index < end && end >= 8 && index &+ 8 > end {
+            // No special byte so far and less than a word left: check the
+            // final eight bytes (overlapping bytes already copied) in one go.
+            let word = UnsafeRawPointer(source + (end &- 8)).loadUnaligned(as: UInt64.self)
+            if !hasSpecialNameByte(word) {
+                UnsafeMutableRawPointer(out + (end &- 8)).storeBytes(of: word, as: UInt64.self)
+                index = end
+            }
+        }
+        while index < end && !isSpecialInName(source[index]) {
+            out[index] = source[index]
+            index &+= 1
+        }
+        writer.skip(index)
         while index < end {
             let byte = bytes[index]
-            if byte < ASCII.space || byte == 0x7F {
+            if byte < ASCII.space || byte == ASCII.delete {
                 return .failed(.controlCharacter(byte))
             }
             if byte == ASCII.backslash {
@@ -131,37 +213,32 @@ enum Escaping {
                     return .failed(.unencodableBackslash)
                 }
             } else if isEscaped(byte, style) {
-                buffer.append(ASCII.backslash)
+                writer.write(ASCII.backslash)
             }
-            buffer.append(byte)
+            writer.write(byte)
             index += 1
         }
         return .written
     }
 
-    /// Checks a name without writing it: appends it to `scratch`, then
-    /// restores `scratch`'s length. For keys whose tag or field is omitted.
-    static func validateName(_ name: String, style: Style, scratch: inout [UInt8]) -> Outcome {
-        let mark = scratch.count
-        let outcome = appendName(name, style: style, into: &scratch)
-        scratch.removeLast(scratch.count - mark)
-        return outcome
-    }
-
-    /// Appends a quoted string value: `"` and `\` escaped, `\n` `\r` `\t` `\f`
-    /// replaced by the two characters `\n` `\r` `\t` `\f`.
+    /// Writes a quoted string value: `"` and `\` escaped, `\n` `\r` `\t` `\f`
+    /// replaced by the two characters `\n` `\r` `\t` `\f` (written `\\n` …).
+    /// At most three times its UTF-8 length plus 2.
     @inline(__always)
-    static func appendStringValue(_ value: String, into buffer: inout [UInt8]) {
+    static func writeStringValue(_ value: String, to writer: inout LineWriter) {
         Bytes.withUTF8(value) { bytes in
-            appendStringValue(bytes, into: &buffer)
+            writeStringValue(bytes, to: &writer)
         }
     }
 
-    private static func appendStringValue(_ bytes: UnsafeBufferPointer<UInt8>, into buffer: inout [UInt8]) {
-        buffer.append(ASCII.quote)
+    private static func writeStringValue(_ bytes: UnsafeBufferPointer<UInt8>, to writer: inout LineWriter) {
+        writer.write(ASCII.quote)
         var runStart = 0
         for index in 0..<bytes.count {
             let byte = bytes[index]
+            if byte > ASCII.backslash || (byte != ASCII.quote && byte != ASCII.backslash && byte >= ASCII.space) {
+                continue
+            }
             let replacement: UInt8
             switch byte {
             case ASCII.quote: replacement = ASCII.quote
@@ -172,34 +249,24 @@ enum Escaping {
             case 0x0C: replacement = UInt8(ascii: "f")
             default: continue
             }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            buffer.append(ASCII.backslash)
+            writer.write(UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            writer.write(ASCII.backslash)
             if replacement != byte {
                 // A control character becomes a literal `\` plus a letter; the
                 // `\` itself must be escaped inside a string value.
-                buffer.append(ASCII.backslash)
+                writer.write(ASCII.backslash)
             }
-            buffer.append(replacement)
+            writer.write(replacement)
             runStart = index + 1
         }
-        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
-        buffer.append(ASCII.quote)
+        writer.write(UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        writer.write(ASCII.quote)
     }
 
-    /// Appends `true` or `false`.
+    /// Writes `true` or `false`.
     @inline(__always)
-    static func appendBoolean(_ value: Bool, into buffer: inout [UInt8]) {
-        // Byte by byte: an array literal here could allocate.
-        if value {
-            buffer.append(UInt8(ascii: "t"))
-            buffer.append(UInt8(ascii: "r"))
-            buffer.append(UInt8(ascii: "u"))
-        } else {
-            buffer.append(UInt8(ascii: "f"))
-            buffer.append(UInt8(ascii: "a"))
-            buffer.append(UInt8(ascii: "l"))
-            buffer.append(UInt8(ascii: "s"))
-        }
-        buffer.append(UInt8(ascii: "e"))
+    static func writeBoolean(_ value: Bool, to writer: inout LineWriter) {
+        let text: StaticString = value ? "true" : "false"
+        writer.write(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

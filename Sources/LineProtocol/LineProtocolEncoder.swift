@@ -20,8 +20,9 @@
 ///   one and only `\n` and the output stays readable line by line
 ///   (`influx -import`, `wc -l`).
 ///
-/// The encoder keeps scratch storage (for sorting tags) between calls, so
-/// encoding a point allocates nothing once the buffer has grown to size.
+/// The encoder keeps scratch storage (the tag order and the line being
+/// written) between calls, so encoding a point allocates nothing once the
+/// buffers have grown to size.
 /// Keep one encoder per writer; it is a value type and not shared.
 public struct LineProtocolEncoder: Sendable {
     /// Choices where InfluxDB versions differ or where data must be dropped.
@@ -74,11 +75,16 @@ public struct LineProtocolEncoder: Sendable {
     /// Reused between calls so that sorting tags allocates nothing.
     private var tagOrder: [Int]
 
+    /// Where a line is written before it is copied to the caller's buffer;
+    /// grows to the longest line seen, then is reused.
+    private var lineStorage: [UInt8]
+
     /// Creates an encoder.
     public init(options: Options = Options()) {
         self.options = options
         self.tagOrder = []
         self.tagOrder.reserveCapacity(16)
+        self.lineStorage = []
     }
 
     /// Appends one line (ending in `\n`) for `point` to `buffer`.
@@ -90,13 +96,41 @@ public struct LineProtocolEncoder: Sendable {
     /// - Throws: ``LineProtocolError`` naming the measurement and key at fault.
     @discardableResult
     public mutating func append(_ point: Point, to buffer: inout [UInt8]) throws(LineProtocolError) -> Int {
-        let start = buffer.count
-        do {
-            return try encode(point, into: &buffer)
-        } catch {
-            buffer.removeLast(buffer.count - start)
-            throw error
+        // Borrowing the arrays' storage avoids retaining every name.
+        try point.tags.withUnsafeBufferPointer { (tags) throws(LineProtocolError) -> Int in
+            try point.fields.withUnsafeBufferPointer { (fields) throws(LineProtocolError) -> Int in
+                try append(
+                    measurement: point.measurement, tags: tags, fields: fields,
+                    timestampNanoseconds: point.timestampNanoseconds, to: &buffer)
+            }
         }
+    }
+
+    private mutating func append(
+        measurement: String, tags: UnsafeBufferPointer<Tag>, fields: UnsafeBufferPointer<Field>,
+        timestampNanoseconds: Int64, to buffer: inout [UInt8]
+    ) throws(LineProtocolError) -> Int {
+        // Pass 1 checks everything that needs no scan of the bytes, orders the
+        // tags and bounds the line's length; pass 2 writes the line through a
+        // raw pointer (escaping, and catching the remaining errors on the way),
+        // then copies it to `buffer` in one go.
+        let (bound, omitted) = try prepare(
+            measurement: measurement, tags: tags, fields: fields, timestampNanoseconds: timestampNanoseconds)
+        if lineStorage.count < bound {
+            lineStorage = [UInt8](repeating: 0, count: Swift.max(bound, 2 * lineStorage.count, 1_024))
+        }
+        var storage: [UInt8] = []
+        swap(&storage, &lineStorage)
+        defer { swap(&storage, &lineStorage) }
+        let outcome = storage.withUnsafeMutableBufferPointer { bytes in
+            Self.write(
+                measurement: measurement, tags: tags, tagOrder: tagOrder, fields: fields,
+                timestampNanoseconds: timestampNanoseconds, options: options, to: bytes.baseAddress!, buffer: &buffer)
+        }
+        if case .failed(let reason, let element, let key) = outcome {
+            throw LineProtocolError(reason, element: element, measurement: measurement, key: key)
+        }
+        return omitted
     }
 
     /// Returns the line for `point`, including its final `\n`.
@@ -109,13 +143,17 @@ public struct LineProtocolEncoder: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    // MARK: - One point
+    // MARK: - Pass 1: check, order tags, bound the length
 
-    private mutating func encode(_ point: Point, into buffer: inout [UInt8]) throws(LineProtocolError) -> Int {
-        let measurement = point.measurement
-        guard Self.timestampRange.contains(point.timestampNanoseconds) else {
+    /// Returns an upper bound of the line's length in bytes and the number of
+    /// fields to leave out (non-finite floats).
+    private mutating func prepare(
+        measurement: String, tags: UnsafeBufferPointer<Tag>, fields: UnsafeBufferPointer<Field>,
+        timestampNanoseconds: Int64
+    ) throws(LineProtocolError) -> (bound: Int, omitted: Int) {
+        guard Self.timestampRange.contains(timestampNanoseconds) else {
             throw LineProtocolError(
-                .timestampOutOfRange(point.timestampNanoseconds), element: .timestamp, measurement: measurement)
+                .timestampOutOfRange(timestampNanoseconds), element: .timestamp, measurement: measurement)
         }
         if measurement.utf8.isEmpty {
             throw LineProtocolError(.empty, element: .measurement, measurement: measurement)
@@ -123,95 +161,131 @@ public struct LineProtocolEncoder: Sendable {
         if measurement.utf8.first == ASCII.hash {
             throw LineProtocolError(.startsWithHash, element: .measurement, measurement: measurement)
         }
-        if case .failed(let reason) = Escaping.appendName(measurement, style: .measurement, into: &buffer) {
-            throw LineProtocolError(reason, element: .measurement, measurement: measurement)
-        }
+        // Escaping at most doubles a name; separators, the timestamp and `\n`.
+        var bound = 2 * measurement.utf8.count + 2 + Numbers.maximumIntegerBytes
 
-        try selectAndSortTags(point.tags, measurement: measurement, scratch: &buffer)
+        try selectAndSortTags(tags, measurement: measurement)
         for index in tagOrder {
-            buffer.append(ASCII.comma)
-            if case .failed(let reason) = Escaping.appendName(point.tags[index].key, style: .key, into: &buffer) {
-                throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: point.tags[index].key)
-            }
-            buffer.append(ASCII.equals)
-            if case .failed(let reason) = Escaping.appendName(
-                point.tags[index].value, style: .tagValue, into: &buffer)
-            {
-                throw LineProtocolError(reason, element: .tagValue, measurement: measurement, key: point.tags[index].key)
-            }
+            bound += 2 + 2 * tags[index].key.utf8.count + 2 * tags[index].value.utf8.count
         }
 
         var written = 0
         var omitted = 0
-        for field in point.fields {
-            if field.key.utf8.isEmpty {
-                throw LineProtocolError(.empty, element: .fieldKey, measurement: measurement, key: field.key)
+        for index in fields.indices {
+            let key = fields[index].key
+            if key.utf8.isEmpty {
+                throw LineProtocolError(.empty, element: .fieldKey, measurement: measurement, key: key)
             }
-            if Self.isReserved(field.key) {
-                throw LineProtocolError(.reservedKey, element: .fieldKey, measurement: measurement, key: field.key)
+            if Self.isReserved(key) {
+                throw LineProtocolError(.reservedKey, element: .fieldKey, measurement: measurement, key: key)
             }
-            if case .float(let value) = field.value, !value.isFinite {
-                if options.nonFiniteFloats == .reject {
-                    throw LineProtocolError(
-                        .nonFiniteFloat, element: .fieldValue, measurement: measurement, key: field.key)
-                }
-                // A bad key is an error even when its value is left out.
-                if case .failed(let reason) = Escaping.validateName(field.key, style: .key, scratch: &buffer) {
-                    throw LineProtocolError(reason, element: .fieldKey, measurement: measurement, key: field.key)
-                }
-                omitted += 1
-                continue
-            }
-            buffer.append(written == 0 ? ASCII.space : ASCII.comma)
-            written += 1
-            if case .failed(let reason) = Escaping.appendName(field.key, style: .key, into: &buffer) {
-                throw LineProtocolError(reason, element: .fieldKey, measurement: measurement, key: field.key)
-            }
-            buffer.append(ASCII.equals)
-            switch field.value {
+            switch fields[index].value {
             case .float(let value):
-                Numbers.appendFloat(value, into: &buffer)
-            case .integer(let value):
-                Numbers.appendDecimal(value, into: &buffer)
-                buffer.append(ASCII.lowercaseI)
-            case .unsigned(let value):
-                switch options.unsignedIntegers {
-                case .clampedToInteger:
-                    Numbers.appendDecimal(Int64(clamping: value), into: &buffer)
-                    buffer.append(ASCII.lowercaseI)
-                case .unsigned:
-                    Numbers.appendDecimal(value, negative: false, into: &buffer)
-                    buffer.append(ASCII.lowercaseU)
+                if !value.isFinite {
+                    if options.nonFiniteFloats == .reject {
+                        throw LineProtocolError(.nonFiniteFloat, element: .fieldValue, measurement: measurement, key: key)
+                    }
+                    // A bad key is an error even when its value is left out.
+                    if case .failed(let reason) = Escaping.checkName(key) {
+                        throw LineProtocolError(reason, element: .fieldKey, measurement: measurement, key: key)
+                    }
+                    omitted += 1
+                    continue
                 }
-            case .boolean(let value):
-                Escaping.appendBoolean(value, into: &buffer)
+                bound += Numbers.maximumFloatBytes
+            case .integer, .unsigned:
+                bound += Numbers.maximumIntegerBytes + 1
+            case .boolean:
+                bound += 5
             case .string(let value):
                 let length = value.utf8.count
                 if length > Self.maximumStringBytes {
                     throw LineProtocolError(
-                        .stringTooLong(length), element: .fieldValue, measurement: measurement, key: field.key)
+                        .stringTooLong(length), element: .fieldValue, measurement: measurement, key: key)
                 }
-                Escaping.appendStringValue(value, into: &buffer)
+                bound += 2 + 3 * length
             }
+            bound += 2 + 2 * key.utf8.count
+            written += 1
         }
         if written == 0 {
             throw LineProtocolError(.noFields, element: .point, measurement: measurement)
         }
+        return (bound, omitted)
+    }
 
-        buffer.append(ASCII.space)
-        Numbers.appendDecimal(point.timestampNanoseconds, into: &buffer)
-        buffer.append(ASCII.newline)
-        return omitted
+    // MARK: - Pass 2: write
+
+    private enum WriteOutcome {
+        case written
+        case failed(LineProtocolError.Reason, LineProtocolError.Element, key: String?)
+    }
+
+    /// Writes the line for a prepared point at `base` (at least the bound
+    /// long), then appends it to `buffer`.
+    private static func write(
+        measurement: String, tags: UnsafeBufferPointer<Tag>, tagOrder: [Int], fields: UnsafeBufferPointer<Field>,
+        timestampNanoseconds: Int64, options: Options, to base: UnsafeMutablePointer<UInt8>, buffer: inout [UInt8]
+    ) -> WriteOutcome {
+        var writer = LineWriter(base: base)
+        if case .failed(let reason) = Escaping.writeName(measurement, style: .measurement, to: &writer) {
+            return .failed(reason, .measurement, key: nil)
+        }
+        for index in tagOrder {
+            writer.write(ASCII.comma)
+            if case .failed(let reason) = Escaping.writeName(tags[index].key, style: .key, to: &writer) {
+                return .failed(reason, .tagKey, key: tags[index].key)
+            }
+            writer.write(ASCII.equals)
+            if case .failed(let reason) = Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+                return .failed(reason, .tagValue, key: tags[index].key)
+            }
+        }
+        var separator = ASCII.space
+        for index in fields.indices {
+            if case .float(let value) = fields[index].value, !value.isFinite {
+                continue  // checked and counted in pass 1
+            }
+            writer.write(separator)
+            separator = ASCII.comma
+            if case .failed(let reason) = Escaping.writeName(fields[index].key, style: .key, to: &writer) {
+                return .failed(reason, .fieldKey, key: fields[index].key)
+            }
+            writer.write(ASCII.equals)
+            switch fields[index].value {
+            case .float(let value):
+                Numbers.writeFloat(value, to: &writer)
+            case .integer(let value):
+                Numbers.writeDecimal(value, to: &writer)
+                writer.write(ASCII.lowercaseI)
+            case .unsigned(let value):
+                switch options.unsignedIntegers {
+                case .clampedToInteger:
+                    Numbers.writeDecimal(Int64(clamping: value), to: &writer)
+                    writer.write(ASCII.lowercaseI)
+                case .unsigned:
+                    Numbers.writeDecimal(value, to: &writer)
+                    writer.write(ASCII.lowercaseU)
+                }
+            case .boolean(let value):
+                Escaping.writeBoolean(value, to: &writer)
+            case .string(let value):
+                Escaping.writeStringValue(value, to: &writer)
+            }
+        }
+        writer.write(ASCII.space)
+        Numbers.writeDecimal(timestampNanoseconds, to: &writer)
+        writer.write(ASCII.newline)
+        buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: writer.count))
+        return .written
     }
 
     // MARK: - Tags
 
     /// Fills `tagOrder` with the indices of the tags to write, sorted by key
     /// bytes, after checking keys and dropping tags with nothing to write.
-    /// `scratch` (the output buffer) is used, and restored, to check the keys
-    /// of omitted tags.
     private mutating func selectAndSortTags(
-        _ tags: [Tag], measurement: String, scratch: inout [UInt8]
+        _ tags: UnsafeBufferPointer<Tag>, measurement: String
     ) throws(LineProtocolError) {
         tagOrder.removeAll(keepingCapacity: true)
         for index in tags.indices {
@@ -222,9 +296,10 @@ public struct LineProtocolEncoder: Sendable {
             if Self.isReserved(key) {
                 throw LineProtocolError(.reservedKey, element: .tagKey, measurement: measurement, key: key)
             }
-            if !Escaping.hasWritableTagValue(tags[index].value) {
+            let writable = Bytes.withUTF8(tags[index].value) { Escaping.trimmedCount($0) > 0 }
+            if !writable {
                 // A bad key is an error even when its tag is left out.
-                if case .failed(let reason) = Escaping.validateName(key, style: .key, scratch: &scratch) {
+                if case .failed(let reason) = Escaping.checkName(key) {
                     throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: key)
                 }
                 continue

@@ -270,3 +270,33 @@ struct EncoderErrorTests {
             + #"character \n, which line protocol cannot carry in names"#)
     }
 }
+
+@Suite("Encoder: long names (word-at-a-time path)")
+struct EncoderLongNameTests {
+    @Test("a special byte at every position of names of 1 to 40 bytes")
+    func everyPosition() throws {
+        var encoder = LineProtocolEncoder()
+        for length in 1...40 {
+            for position in 0..<length {
+                for special in [" ", ",", "=", "\u{7F}", "\n", "\\x", "é"] {
+                    var characters = Array(repeating: "a", count: length)
+                    characters[position] = special
+                    let name = characters.joined()
+                    let point = Point(measurement: "m" + name, tags: [Tag("k" + name, "v" + name)],
+                                      fields: [Field("f" + name, .string(name))], timestampNanoseconds: 5)
+                    let expected = expectedRoundTrip(of: point, options: .init())
+                    var buffer: [UInt8] = []
+                    do {
+                        try encoder.append(point, to: &buffer)
+                    } catch {
+                        #expect(expected == nil, "\(error)")
+                        continue
+                    }
+                    let parsed = try TestLineParser.parse(buffer)
+                    #expect(parsed.count == 1 && expected.map { identical(parsed[0], $0) } == true,
+                            "\(String(decoding: buffer, as: UTF8.self))")
+                }
+            }
+        }
+    }
+}

@@ -40,9 +40,12 @@ struct RandomPoints {
         Double.random(in: 0..<1, using: &generator) < probability
     }
 
-    mutating func name(length: ClosedRange<Int> = 1...8, prefix: String = "") -> String {
+    /// A name of `length` characters; by default mostly 1...8, sometimes up
+    /// to 40 (long enough for the encoder's word-at-a-time path).
+    mutating func name(length: ClosedRange<Int>? = nil, prefix: String = "") -> String {
         var text = prefix
-        for _ in 0..<Int.random(in: length, using: &generator) {
+        let range = length ?? (chance(0.25) ? 9...40 : 1...8)
+        for _ in 0..<Int.random(in: range, using: &generator) {
             if chance(illegalChance) {
                 text += RandomPoints.illegal.randomElement(using: &generator)!
             } else if chance(0.35) {
