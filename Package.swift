@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "PluginKit", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
         // Ticks collector instances on absolute monotonic deadlines.
         .target(name: "Sampling", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
+        // Carries samples from collectors to sinks: buffers, batches, retries, spool.
+        .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
         .target(name: "Runner", dependencies: ["PluginABI", "PluginHost", "Sampling", "DockerEngine"], swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
@@ -83,6 +85,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "PluginABI"], swiftSettings: strictSwift),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),

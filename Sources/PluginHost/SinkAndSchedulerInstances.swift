@@ -15,6 +15,16 @@ public struct SinkWriteOutcome: Sendable, Equatable {
     public var retryAfterNs: Int64
     /// The `set_error` text, if any.
     public var message: String?
+
+    /// Creates an outcome.
+    public init(status: PluginStatus, processedCount: Int, rejectedIndices: [Int], httpStatus: Int32, retryAfterNs: Int64, message: String?) {
+        self.status = status
+        self.processedCount = processedCount
+        self.rejectedIndices = rejectedIndices
+        self.httpStatus = httpStatus
+        self.retryAfterNs = retryAfterNs
+        self.message = message
+    }
 }
 
 /// One sink instance; calls are serialised by the owner.
