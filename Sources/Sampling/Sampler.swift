@@ -92,7 +92,6 @@ public final class Sampler: Sendable {
         public var maxNs: Int64
     }
 
-    private let slots: [Slot]
     private let state: Mutex<State>
     private let inFlight = DispatchGroup()
     private let workers = DispatchQueue(label: "rdt4nn.sampler.workers", qos: .userInitiated, attributes: .concurrent)
@@ -103,7 +102,8 @@ public final class Sampler: Sendable {
 
     private struct State {
         var planner = TickPlanner()
-        var statistics: [CollectorStatistics]
+        var slots: [Slot] = []
+        var statistics: [CollectorStatistics] = []
         var stopRequested = false
         var running = false
         var latenessNs: [Int64] = []
@@ -136,19 +136,39 @@ public final class Sampler: Sendable {
     ///   - emitInternal: receives the `rdt4nn_internal` samples (never blocks).
     ///   - internalIntervalNs: how often they are emitted.
     public init(
-        entries: [SamplerEntry],
+        entries: [SamplerEntry] = [],
         internalIntervalNs: Int64 = 1_000_000_000,
         log: @escaping LogHandler,
         emitInternal: @escaping @Sendable ([PluginSample]) -> Void
     ) {
-        slots = entries.map(Slot.init)
-        state = Mutex(State(statistics: entries.map { CollectorStatistics(pluginID: $0.pluginID, instanceName: $0.instanceName) }))
+        state = Mutex(State())
         self.log = log
         self.emitInternal = emitInternal
         self.internalIntervalNs = internalIntervalNs
+        for entry in entries { add(entry) }
+    }
+
+    /// Adds an instance while running (a container started); its first
+    /// deadline is one period from now.
+    /// - Returns: a handle for ``remove(_:)``.
+    @discardableResult
+    public func add(_ entry: SamplerEntry) -> Int {
+        let slot = Slot(entry)
         let start = HostClock.monotonicNanoseconds()
-        state.withLock { state in
-            for entry in entries { _ = state.planner.add(intervalNs: entry.intervalNs, startNs: start) }
+        return state.withLock { state in
+            state.slots.append(slot)
+            state.statistics.append(CollectorStatistics(pluginID: entry.pluginID, instanceName: entry.instanceName))
+            return state.planner.add(intervalNs: entry.intervalNs, startNs: start)
+        }
+    }
+
+    /// Stops sampling one instance (its container stops) and waits until its
+    /// running collection, if any, has returned -- afterwards the caller owns
+    /// the instance again and may stop it.
+    public func remove(_ handle: Int) {
+        state.withLock { $0.planner.disable(handle) }
+        while state.withLock({ $0.planner.entries[handle].isBusy }) {
+            Self.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + 1_000_000)
         }
     }
 
@@ -234,7 +254,7 @@ public final class Sampler: Sendable {
     }
 
     private func dispatch(_ index: Int, tickNs: Int64, realtimeNs: Int64) {
-        let slot = slots[index]
+        let slot = state.withLock { $0.slots[index] }
         workers.async(group: inFlight) { [self] in
             let started = HostClock.monotonicNanoseconds()
             var failure: PluginCallError?
@@ -284,6 +304,7 @@ public final class Sampler: Sendable {
 
     private func emitInternalCounters(realtimeNs: Int64) {
         let counters = statistics
+        let slots = state.withLock { $0.slots }
         let samples = zip(counters, slots).map { statistics, slot in
             var fields: [(key: String, value: PluginFieldValue)] = [
                 ("collections", .integer(Int64(statistics.collections))),

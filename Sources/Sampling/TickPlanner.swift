@@ -74,6 +74,12 @@ public struct TickPlanner: Sendable {
         return due
     }
 
+    /// Takes an instance out of the schedule for good (its container stopped).
+    /// A collection already running finishes normally.
+    public mutating func disable(_ index: Int) {
+        entries[index].isDisabled = true
+    }
+
     /// What a finished collection returned, as far as scheduling cares.
     public enum Outcome: Sendable, Equatable {
         case ok

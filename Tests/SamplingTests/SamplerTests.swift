@@ -133,6 +133,28 @@ private final class FakeCollector: SampledCollector, Sendable {
         #expect(records.first?.message == "collect unsupported here: no PMU here; instance disabled, its metrics will be absent")
     }
 
+    @Test func instancesJoinAndLeaveWhileRunning() {
+        let early = FakeCollector(.ok)
+        let late = FakeCollector(.slow(15 * 1_000_000))
+        let sampler = Sampler(log: { _ in }, emitInternal: { _ in })
+        sampler.start()
+        let first = sampler.add(SamplerEntry(collector: early, pluginID: "a", instanceName: "early", intervalNs: 10 * ms, emittedSamples: { 0 }))
+        Thread.sleep(forTimeInterval: 0.1)
+        let second = sampler.add(SamplerEntry(collector: late, pluginID: "b", instanceName: "late", intervalNs: 10 * ms, emittedSamples: { 0 }))
+        Thread.sleep(forTimeInterval: 0.1)
+        sampler.remove(second)
+        // After remove returns, the instance is never called again and no call is running.
+        let lateCalls = late.callCount
+        #expect(late.running.withLock { $0 } == 0)
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(late.callCount == lateCalls)
+        sampler.remove(first)
+        sampler.stop()
+        #expect(early.callCount >= 10)
+        #expect(lateCalls >= 2)
+        #expect(sampler.statistics.map(\.instanceName) == ["early", "late"])
+    }
+
     @Test func latenessIsMeasured() {
         let collector = FakeCollector(.ok)
         let sampler = Sampler(
