@@ -32,8 +32,28 @@ struct LineWriter {
     @inline(__always)
     mutating func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress else { return }
-        (base + count).update(from: source, count: bytes.count)
-        count &+= bytes.count
+        let length = bytes.count
+        let target = base + count
+        if length >= 8 && length <= 16 {
+            // Short copies (digits, floats) inline: two overlapping words.
+            let head = UnsafeRawPointer(source).loadUnaligned(as: UInt64.self)
+            let tail = UnsafeRawPointer(source + (length &- 8)).loadUnaligned(as: UInt64.self)
+            UnsafeMutableRawPointer(target).storeBytes(of: head, as: UInt64.self)
+            UnsafeMutableRawPointer(target + (length &- 8)).storeBytes(of: tail, as: UInt64.self)
+        } else if length < 8 {
+            for index in 0..<length {
+                target[index] = source[index]
+            }
+        } else {
+            target.update(from: source, count: length)
+        }
+        count &+= length
+    }
+
+    /// Forgets what was written after `mark`.
+    @inline(__always)
+    mutating func rewind(to mark: Int) {
+        count = mark
     }
 
     /// Advances past `bytes` bytes already stored at `base + count`.
@@ -64,6 +84,15 @@ enum Bytes {
             withUTF8(b) { right in
                 let common = min(left.count, right.count)
                 var index = 0
+                if let leftBase = left.baseAddress, let rightBase = right.baseAddress {
+                    // Eight bytes at a time; big-endian words compare like bytes.
+                    while index &+ 8 <= common {
+                        let l = UInt64(bigEndian: UnsafeRawPointer(leftBase + index).loadUnaligned(as: UInt64.self))
+                        let r = UInt64(bigEndian: UnsafeRawPointer(rightBase + index).loadUnaligned(as: UInt64.self))
+                        if l != r { return l < r ? -1 : 1 }
+                        index &+= 8
+                    }
+                }
                 while index < common {
                     let difference = Int(left[index]) - Int(right[index])
                     if difference != 0 { return difference }
@@ -81,6 +110,8 @@ enum Escaping {
     /// output is discarded by the caller.
     enum Outcome {
         case written
+        /// A tag value that was only `\`: nothing written, omit the tag.
+        case emptyAfterTrimming
         case failed(LineProtocolError.Reason)
     }
 
@@ -172,7 +203,7 @@ enum Escaping {
         _ bytes: UnsafeBufferPointer<UInt8>, style: Style, to writer: inout LineWriter
     ) -> Outcome {
         let end = style == .tagValue ? trimmedCount(bytes) : bytes.count
-        guard let source = bytes.baseAddress else { return .written }
+        guard let source = bytes.baseAddress, end > 0 else { return .emptyAfterTrimming }
         // Fast path: most names need no escaping at all. Copy eight bytes at a
         // time while none of them is special (the line storage has room:
         // the bound allows twice the name's length).

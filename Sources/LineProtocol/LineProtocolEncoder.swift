@@ -232,12 +232,18 @@ public struct LineProtocolEncoder: Sendable {
             return .failed(reason, .measurement, key: nil)
         }
         for index in tagOrder {
+            let mark = writer.count
             writer.write(ASCII.comma)
             if case .failed(let reason) = Escaping.writeName(tags[index].key, style: .key, to: &writer) {
                 return .failed(reason, .tagKey, key: tags[index].key)
             }
             writer.write(ASCII.equals)
-            if case .failed(let reason) = Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+            switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+            case .written:
+                break
+            case .emptyAfterTrimming:
+                writer.rewind(to: mark)  // the value was only `\`: omit the tag
+            case .failed(let reason):
                 return .failed(reason, .tagValue, key: tags[index].key)
             }
         }
@@ -296,8 +302,9 @@ public struct LineProtocolEncoder: Sendable {
             if Self.isReserved(key) {
                 throw LineProtocolError(.reservedKey, element: .tagKey, measurement: measurement, key: key)
             }
-            let writable = Bytes.withUTF8(tags[index].value) { Escaping.trimmedCount($0) > 0 }
-            if !writable {
+            // An empty value omits the tag here; a value of only `\` is
+            // dropped while writing (rare, and needs a scan).
+            if tags[index].value.utf8.isEmpty {
                 // A bad key is an error even when its tag is left out.
                 if case .failed(let reason) = Escaping.checkName(key) {
                     throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: key)
@@ -313,8 +320,7 @@ public struct LineProtocolEncoder: Sendable {
         for position in 1..<tagOrder.count {
             let order = Bytes.compare(tags[tagOrder[position - 1]].key, tags[tagOrder[position]].key)
             if order == 0 {
-                throw LineProtocolError(
-                    .duplicateTagKey, element: .tagKey, measurement: measurement, key: tags[tagOrder[position]].key)
+                try Self.checkDuplicate(tags[tagOrder[position - 1]], tags[tagOrder[position]], measurement: measurement)
             }
             if order > 0 {
                 sorted = false
@@ -330,14 +336,23 @@ public struct LineProtocolEncoder: Sendable {
             while hole > 0 {
                 let order = Bytes.compare(tags[tagOrder[hole - 1]].key, tags[moving].key)
                 if order == 0 {
-                    throw LineProtocolError(
-                        .duplicateTagKey, element: .tagKey, measurement: measurement, key: tags[moving].key)
+                    try Self.checkDuplicate(tags[tagOrder[hole - 1]], tags[moving], measurement: measurement)
                 }
-                if order < 0 { break }
+                if order <= 0 { break }
                 tagOrder[hole] = tagOrder[hole - 1]
                 hole -= 1
             }
             tagOrder[hole] = moving
+        }
+    }
+
+    /// Two tags share a key: an error unless one of them will be omitted
+    /// (its value is only `\`).
+    private static func checkDuplicate(_ first: Tag, _ second: Tag, measurement: String) throws(LineProtocolError) {
+        let firstWritten = Bytes.withUTF8(first.value) { Escaping.trimmedCount($0) > 0 }
+        let secondWritten = Bytes.withUTF8(second.value) { Escaping.trimmedCount($0) > 0 }
+        if firstWritten && secondWritten {
+            throw LineProtocolError(.duplicateTagKey, element: .tagKey, measurement: measurement, key: second.key)
         }
     }
 

@@ -15,8 +15,8 @@ enum Numbers {
         writeDecimal(value.magnitude, to: &writer)
     }
 
-    /// Writes `value` in decimal, two digits at a time, back to front into
-    /// a stack buffer, then copies the digits.
+    /// Writes `value` in decimal, two digits at a time, back to front,
+    /// straight into the line.
     static func writeDecimal(_ value: UInt64, to writer: inout LineWriter) {
         // "00" "01" … "99": a constant in the binary, no initialisation needed.
         let pairs: StaticString = """
@@ -25,29 +25,45 @@ enum Numbers {
             8081828384858687888990919293949596979899
             """
         let table = pairs.utf8Start
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes >= 20 digits
-        withUnsafeMutableBytes(of: &digits) { raw in
-            let out = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var start = raw.count
-            var rest = value
-            while rest >= 100 {
-                let pair = Int(truncatingIfNeeded: rest % 100) &* 2
-                rest /= 100
-                start &-= 2
-                out[start] = table[pair]
-                out[start &+ 1] = table[pair &+ 1]
-            }
-            if rest >= 10 {
-                let pair = Int(truncatingIfNeeded: rest) &* 2
-                start &-= 2
-                out[start] = table[pair]
-                out[start &+ 1] = table[pair &+ 1]
-            } else {
-                start &-= 1
-                out[start] = UInt8(truncatingIfNeeded: rest) &+ 0x30
-            }
-            writer.write(UnsafeBufferPointer(start: out + start, count: raw.count &- start))
+        let digits = digitCount(value)
+        let out = writer.base + writer.count
+        var position = digits
+        var rest = value
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            position &-= 2
+            out[position] = table[pair]
+            out[position &+ 1] = table[pair &+ 1]
         }
+        if rest >= 10 {
+            let pair = Int(truncatingIfNeeded: rest) &* 2
+            out[0] = table[pair]
+            out[1] = table[pair &+ 1]
+        } else {
+            out[0] = UInt8(truncatingIfNeeded: rest) &+ 0x30
+        }
+        writer.skip(digits)
+    }
+
+    /// The number of decimal digits of `value` (1...20), by comparisons.
+    @inline(__always)
+    static func digitCount(_ value: UInt64) -> Int {
+        if value < 10_000_000_000 {
+            if value < 100_000 {
+                if value < 100 { return value < 10 ? 1 : 2 }
+                return value < 1_000 ? 3 : (value < 10_000 ? 4 : 5)
+            }
+            if value < 10_000_000 { return value < 1_000_000 ? 6 : 7 }
+            return value < 100_000_000 ? 8 : (value < 1_000_000_000 ? 9 : 10)
+        }
+        if value < 1_000_000_000_000_000 {
+            if value < 1_000_000_000_000 { return value < 100_000_000_000 ? 11 : 12 }
+            if value < 100_000_000_000_000 { return value < 10_000_000_000_000 ? 13 : 14 }
+            return 15
+        }
+        if value < 100_000_000_000_000_000 { return value < 10_000_000_000_000_000 ? 16 : 17 }
+        return value < 1_000_000_000_000_000_000 ? 18 : (value < 10_000_000_000_000_000_000 ? 19 : 20)
     }
 
     /// Writes a finite `value` in the shortest decimal form that reads back as

@@ -300,3 +300,24 @@ struct EncoderLongNameTests {
         }
     }
 }
+
+@Suite("Encoder: integers of every length")
+struct EncoderIntegerTests {
+    @Test("powers of ten and their neighbours, signed and unsigned")
+    func powersOfTen() throws {
+        var encoder = LineProtocolEncoder(options: .init(unsignedIntegers: .unsigned))
+        var value: UInt64 = 1
+        for _ in 0...19 {
+            for candidate in [value - 1, value, value + 1] {
+                let signed = Int64(clamping: candidate)
+                let line = try encoder.line(for: Point(
+                    measurement: "m", fields: [Field("u", .unsigned(candidate)), Field("i", .integer(-signed))],
+                    timestampNanoseconds: signed == .max ? 0 : signed))
+                #expect(line == "m u=\(candidate)u,i=\(-signed)i \(signed == .max ? 0 : signed)\n")
+            }
+            value = value.multipliedReportingOverflow(by: 10).partialValue
+        }
+        #expect(try encoder.line(for: Point(measurement: "m", fields: [Field("u", .unsigned(.max))],
+                                            timestampNanoseconds: 0)) == "m u=18446744073709551615u 0\n")
+    }
+}
