@@ -12,16 +12,22 @@ enum ASCII {
     static let lowercaseU: UInt8 = 0x75
 }
 
-/// Writes bytes through a raw pointer into storage the caller has sized for
-/// the whole line (see `LineProtocolEncoder`'s upper bound), so no write
-/// checks capacity.
+/// Writes bytes through a raw pointer. Individual writes do not check the
+/// capacity: callers check `remaining` once per element.
 struct LineWriter {
     let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
     private(set) var count = 0
 
-    init(base: UnsafeMutablePointer<UInt8>) {
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
         self.base = base
+        self.capacity = capacity
     }
+
+    /// Bytes left. Writers check this before each element and report
+    /// `noRoom`; single bytes and short numbers rely on those checks.
+    @inline(__always)
+    var remaining: Int { capacity &- count }
 
     @inline(__always)
     mutating func write(_ byte: UInt8) {
@@ -79,6 +85,7 @@ enum Bytes {
 
     /// Compares UTF-8 bytes: negative if `a` sorts first, 0 if equal, positive
     /// if `b` sorts first (InfluxDB's tag order; not `String`'s Unicode order).
+    @inline(__always)
     static func compare(_ a: String, _ b: String) -> Int {
         withUTF8(a) { left in
             withUTF8(b) { right in
@@ -112,6 +119,8 @@ enum Escaping {
         case written
         /// A tag value that was only `\`: nothing written, omit the tag.
         case emptyAfterTrimming
+        /// Not enough room left in the line storage.
+        case noRoom
         case failed(LineProtocolError.Reason)
     }
 
@@ -190,8 +199,8 @@ enum Escaping {
         }
     }
 
-    /// Writes a measurement, key or tag value, escaped. At most twice its
-    /// UTF-8 length.
+    /// Writes a measurement, key or tag value, escaped, if twice its length
+    /// plus one byte fit.
     @inline(__always)
     static func writeName(_ name: String, style: Style, to writer: inout LineWriter) -> Outcome {
         Bytes.withUTF8(name) { bytes in
@@ -199,11 +208,16 @@ enum Escaping {
         }
     }
 
+    @inline(__always)
     private static func writeName(
         _ bytes: UnsafeBufferPointer<UInt8>, style: Style, to writer: inout LineWriter
     ) -> Outcome {
         let end = style == .tagValue ? trimmedCount(bytes) : bytes.count
         guard let source = bytes.baseAddress, end > 0 else { return .emptyAfterTrimming }
+        // Escaping at most doubles a name; keep one byte for the separator after it.
+        if writer.remaining < 2 &* end &+ 1 {
+            return .noRoom
+        }
         // Fast path: most names need no escaping at all. Copy eight bytes at a
         // time while none of them is special (the line storage has room:
         // the bound allows twice the name's length).
@@ -254,7 +268,7 @@ enum Escaping {
 
     /// Writes a quoted string value: `"` and `\` escaped, `\n` `\r` `\t` `\f`
     /// replaced by the two characters `\n` `\r` `\t` `\f` (written `\\n` …).
-    /// At most three times its UTF-8 length plus 2.
+    /// At most three times its UTF-8 length plus 2; the caller checks room.
     @inline(__always)
     static func writeStringValue(_ value: String, to writer: inout LineWriter) {
         Bytes.withUTF8(value) { bytes in

@@ -110,27 +110,46 @@ public struct LineProtocolEncoder: Sendable {
         measurement: String, tags: UnsafeBufferPointer<Tag>, fields: UnsafeBufferPointer<Field>,
         timestampNanoseconds: Int64, to buffer: inout [UInt8]
     ) throws(LineProtocolError) -> Int {
-        // Pass 1 checks everything that needs no scan of the bytes, orders the
-        // tags and bounds the line's length; pass 2 writes the line through a
-        // raw pointer (escaping, and catching the remaining errors on the way),
-        // then copies it to `buffer` in one go.
-        let (bound, omitted) = try prepare(
-            measurement: measurement, tags: tags, fields: fields, timestampNanoseconds: timestampNanoseconds)
-        if lineStorage.count < bound {
-            lineStorage = [UInt8](repeating: 0, count: Swift.max(bound, 2 * lineStorage.count, 1_024))
+        // Pass 1 checks the timestamp and measurement and orders the tags.
+        // Pass 2 writes the line through a raw pointer into `lineStorage`,
+        // checking and escaping on the way, then copies it to `buffer` in one
+        // go. Should the line not fit, the storage doubles and pass 2 reruns.
+        guard Self.timestampRange.contains(timestampNanoseconds) else {
+            throw LineProtocolError(
+                .timestampOutOfRange(timestampNanoseconds), element: .timestamp, measurement: measurement)
         }
+        if measurement.utf8.isEmpty {
+            throw LineProtocolError(.empty, element: .measurement, measurement: measurement)
+        }
+        if measurement.utf8.first == ASCII.hash {
+            throw LineProtocolError(.startsWithHash, element: .measurement, measurement: measurement)
+        }
+        try selectAndSortTags(tags, measurement: measurement)
+
         var storage: [UInt8] = []
         swap(&storage, &lineStorage)
         defer { swap(&storage, &lineStorage) }
-        let outcome = storage.withUnsafeMutableBufferPointer { bytes in
-            Self.write(
-                measurement: measurement, tags: tags, tagOrder: tagOrder, fields: fields,
-                timestampNanoseconds: timestampNanoseconds, options: options, to: bytes.baseAddress!, buffer: &buffer)
+        while true {
+            if storage.isEmpty {
+                storage = [UInt8](repeating: 0, count: 1_024)
+            }
+            let outcome = tagOrder.withUnsafeBufferPointer { order in
+                storage.withUnsafeMutableBufferPointer { bytes in
+                    Self.write(
+                        measurement: measurement, tags: tags, tagOrder: order, fields: fields,
+                        timestampNanoseconds: timestampNanoseconds, options: options,
+                        to: LineWriter(base: bytes.baseAddress!, capacity: bytes.count), buffer: &buffer)
+                }
+            }
+            switch outcome {
+            case .written(let omitted):
+                return omitted
+            case .needsRoom:
+                storage = [UInt8](repeating: 0, count: 2 * storage.count)
+            case .failed(let reason, let element, let key):
+                throw LineProtocolError(reason, element: element, measurement: measurement, key: key)
+            }
         }
-        if case .failed(let reason, let element, let key) = outcome {
-            throw LineProtocolError(reason, element: element, measurement: measurement, key: key)
-        }
-        return omitted
     }
 
     /// Returns the line for `point`, including its final `\n`.
@@ -143,30 +162,47 @@ public struct LineProtocolEncoder: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    // MARK: - Pass 1: check, order tags, bound the length
+    // MARK: - Writing
 
-    /// Returns an upper bound of the line's length in bytes and the number of
-    /// fields to leave out (non-finite floats).
-    private mutating func prepare(
-        measurement: String, tags: UnsafeBufferPointer<Tag>, fields: UnsafeBufferPointer<Field>,
-        timestampNanoseconds: Int64
-    ) throws(LineProtocolError) -> (bound: Int, omitted: Int) {
-        guard Self.timestampRange.contains(timestampNanoseconds) else {
-            throw LineProtocolError(
-                .timestampOutOfRange(timestampNanoseconds), element: .timestamp, measurement: measurement)
-        }
-        if measurement.utf8.isEmpty {
-            throw LineProtocolError(.empty, element: .measurement, measurement: measurement)
-        }
-        if measurement.utf8.first == ASCII.hash {
-            throw LineProtocolError(.startsWithHash, element: .measurement, measurement: measurement)
-        }
-        // Escaping at most doubles a name; separators, the timestamp and `\n`.
-        var bound = 2 * measurement.utf8.count + 2 + Numbers.maximumIntegerBytes
+    private enum WriteOutcome {
+        /// The line was appended; the payload counts omitted fields.
+        case written(Int)
+        /// The line storage is too small.
+        case needsRoom
+        case failed(LineProtocolError.Reason, LineProtocolError.Element, key: String?)
+    }
 
-        try selectAndSortTags(tags, measurement: measurement)
+    /// The most a number takes, plus a separator.
+    private static var numberRoom: Int { Numbers.maximumFloatBytes + 2 }
+
+    /// Writes the line for a point whose tags are checked and ordered, then
+    /// appends it to `buffer`.
+    private static func write(
+        measurement: String, tags: UnsafeBufferPointer<Tag>, tagOrder: UnsafeBufferPointer<Int>,
+        fields: UnsafeBufferPointer<Field>, timestampNanoseconds: Int64, options: Options,
+        to start: LineWriter, buffer: inout [UInt8]
+    ) -> WriteOutcome {
+        var writer = start
+        switch Escaping.writeName(measurement, style: .measurement, to: &writer) {
+        case .written, .emptyAfterTrimming: break
+        case .noRoom: return .needsRoom
+        case .failed(let reason): return .failed(reason, .measurement, key: nil)
+        }
         for index in tagOrder {
-            bound += 2 + 2 * tags[index].key.utf8.count + 2 * tags[index].value.utf8.count
+            let mark = writer.count
+            writer.write(ASCII.comma)  // writeName leaves room for one byte after the name
+            switch Escaping.writeName(tags[index].key, style: .key, to: &writer) {
+            case .written, .emptyAfterTrimming: break
+            case .noRoom: return .needsRoom
+            case .failed(let reason): return .failed(reason, .tagKey, key: tags[index].key)
+            }
+            writer.write(ASCII.equals)
+            switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+            case .written: break
+            case .emptyAfterTrimming: writer.rewind(to: mark)  // the value was only `\`: omit the tag
+            case .noRoom: return .needsRoom
+            case .failed(let reason): return .failed(reason, .tagValue, key: tags[index].key)
+            }
         }
 
         var written = 0
@@ -174,90 +210,33 @@ public struct LineProtocolEncoder: Sendable {
         for index in fields.indices {
             let key = fields[index].key
             if key.utf8.isEmpty {
-                throw LineProtocolError(.empty, element: .fieldKey, measurement: measurement, key: key)
+                return .failed(.empty, .fieldKey, key: key)
             }
-            if Self.isReserved(key) {
-                throw LineProtocolError(.reservedKey, element: .fieldKey, measurement: measurement, key: key)
+            if isReserved(key) {
+                return .failed(.reservedKey, .fieldKey, key: key)
             }
-            switch fields[index].value {
-            case .float(let value):
-                if !value.isFinite {
-                    if options.nonFiniteFloats == .reject {
-                        throw LineProtocolError(.nonFiniteFloat, element: .fieldValue, measurement: measurement, key: key)
-                    }
-                    // A bad key is an error even when its value is left out.
-                    if case .failed(let reason) = Escaping.checkName(key) {
-                        throw LineProtocolError(reason, element: .fieldKey, measurement: measurement, key: key)
-                    }
-                    omitted += 1
-                    continue
-                }
-                bound += Numbers.maximumFloatBytes
-            case .integer, .unsigned:
-                bound += Numbers.maximumIntegerBytes + 1
-            case .boolean:
-                bound += 5
-            case .string(let value):
-                let length = value.utf8.count
-                if length > Self.maximumStringBytes {
-                    throw LineProtocolError(
-                        .stringTooLong(length), element: .fieldValue, measurement: measurement, key: key)
-                }
-                bound += 2 + 3 * length
-            }
-            bound += 2 + 2 * key.utf8.count
-            written += 1
-        }
-        if written == 0 {
-            throw LineProtocolError(.noFields, element: .point, measurement: measurement)
-        }
-        return (bound, omitted)
-    }
-
-    // MARK: - Pass 2: write
-
-    private enum WriteOutcome {
-        case written
-        case failed(LineProtocolError.Reason, LineProtocolError.Element, key: String?)
-    }
-
-    /// Writes the line for a prepared point at `base` (at least the bound
-    /// long), then appends it to `buffer`.
-    private static func write(
-        measurement: String, tags: UnsafeBufferPointer<Tag>, tagOrder: [Int], fields: UnsafeBufferPointer<Field>,
-        timestampNanoseconds: Int64, options: Options, to base: UnsafeMutablePointer<UInt8>, buffer: inout [UInt8]
-    ) -> WriteOutcome {
-        var writer = LineWriter(base: base)
-        if case .failed(let reason) = Escaping.writeName(measurement, style: .measurement, to: &writer) {
-            return .failed(reason, .measurement, key: nil)
-        }
-        for index in tagOrder {
-            let mark = writer.count
-            writer.write(ASCII.comma)
-            if case .failed(let reason) = Escaping.writeName(tags[index].key, style: .key, to: &writer) {
-                return .failed(reason, .tagKey, key: tags[index].key)
-            }
-            writer.write(ASCII.equals)
-            switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
-            case .written:
-                break
-            case .emptyAfterTrimming:
-                writer.rewind(to: mark)  // the value was only `\`: omit the tag
-            case .failed(let reason):
-                return .failed(reason, .tagValue, key: tags[index].key)
-            }
-        }
-        var separator = ASCII.space
-        for index in fields.indices {
             if case .float(let value) = fields[index].value, !value.isFinite {
-                continue  // checked and counted in pass 1
+                if options.nonFiniteFloats == .reject {
+                    return .failed(.nonFiniteFloat, .fieldValue, key: key)
+                }
+                // A bad key is an error even when its value is left out.
+                if case .failed(let reason) = Escaping.checkName(key) {
+                    return .failed(reason, .fieldKey, key: key)
+                }
+                omitted += 1
+                continue
             }
-            writer.write(separator)
-            separator = ASCII.comma
-            if case .failed(let reason) = Escaping.writeName(fields[index].key, style: .key, to: &writer) {
-                return .failed(reason, .fieldKey, key: fields[index].key)
+            writer.write(written == 0 ? ASCII.space : ASCII.comma)
+            written += 1
+            switch Escaping.writeName(key, style: .key, to: &writer) {
+            case .written, .emptyAfterTrimming: break
+            case .noRoom: return .needsRoom
+            case .failed(let reason): return .failed(reason, .fieldKey, key: key)
             }
             writer.write(ASCII.equals)
+            if writer.remaining < numberRoom {
+                return .needsRoom
+            }
             switch fields[index].value {
             case .float(let value):
                 Numbers.writeFloat(value, to: &writer)
@@ -276,14 +255,28 @@ public struct LineProtocolEncoder: Sendable {
             case .boolean(let value):
                 Escaping.writeBoolean(value, to: &writer)
             case .string(let value):
+                let length = value.utf8.count
+                if length > maximumStringBytes {
+                    return .failed(.stringTooLong(length), .fieldValue, key: key)
+                }
+                // Escaping at most triples the bytes; quotes and a separator.
+                if writer.remaining < 3 * length + 3 {
+                    return .needsRoom
+                }
                 Escaping.writeStringValue(value, to: &writer)
             }
+        }
+        if written == 0 {
+            return .failed(.noFields, .point, key: nil)
+        }
+        if writer.remaining < numberRoom {
+            return .needsRoom
         }
         writer.write(ASCII.space)
         Numbers.writeDecimal(timestampNanoseconds, to: &writer)
         writer.write(ASCII.newline)
-        buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: writer.count))
-        return .written
+        buffer.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
+        return .written(omitted)
     }
 
     // MARK: - Tags

@@ -1,10 +1,9 @@
 /// Decimal formatting of integers and floats straight into a `LineWriter`.
 enum Numbers {
-    /// The longest integer text: `-9223372036854775808` or `18446744073709551615`.
-    static let maximumIntegerBytes = 20
-    /// The longest shortest-round-trip double, e.g. `-2.2250738585072014e-308`
-    /// (24 bytes), with room to spare.
-    static let maximumFloatBytes = 32
+    /// Room for any number: the longest shortest-round-trip double is 24
+    /// bytes (`-2.2250738585072014e-308`), the longest integer 20 digits plus
+    /// a sign and a suffix.
+    static var maximumFloatBytes: Int { 32 }
 
     /// Writes `value` in decimal, with a leading `-` when negative.
     @inline(__always)

@@ -156,6 +156,7 @@ let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 5 : 5
 let seconds = arguments.count > 2 ? Double(arguments[2]) ?? 1 : 1
 
 func format(_ value: Double, _ decimals: Int) -> String {
+    if decimals == 0 { return "\(Int(value.rounded()))" }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
