@@ -287,6 +287,10 @@ public struct LineProtocolEncoder: Sendable {
         _ tags: UnsafeBufferPointer<Tag>, measurement: String
     ) throws(LineProtocolError) {
         tagOrder.removeAll(keepingCapacity: true)
+        // Tags usually arrive sorted: check the order while selecting, and
+        // sort only when needed.
+        var sorted = true
+        var previous = -1
         for index in tags.indices {
             let key = tags[index].key
             if key.utf8.isEmpty {
@@ -304,21 +308,16 @@ public struct LineProtocolEncoder: Sendable {
                 }
                 continue
             }
+            if sorted && previous >= 0 {
+                let order = Bytes.compare(tags[previous].key, key)
+                if order == 0 {
+                    try Self.checkDuplicate(tags[previous], tags[index], measurement: measurement)
+                } else if order > 0 {
+                    sorted = false
+                }
+            }
             tagOrder.append(index)
-        }
-        guard tagOrder.count > 1 else { return }
-
-        // Tags usually arrive sorted: check first, sort only when needed.
-        var sorted = true
-        for position in 1..<tagOrder.count {
-            let order = Bytes.compare(tags[tagOrder[position - 1]].key, tags[tagOrder[position]].key)
-            if order == 0 {
-                try Self.checkDuplicate(tags[tagOrder[position - 1]], tags[tagOrder[position]], measurement: measurement)
-            }
-            if order > 0 {
-                sorted = false
-                break
-            }
+            previous = index
         }
         if sorted { return }
 
