@@ -44,7 +44,7 @@ let package = Package(
         // Carries samples from collectors to sinks: buffers, batches, retries, spool.
         .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
-        .target(name: "Runner", dependencies: ["PluginABI", "PluginHost", "Sampling", "DockerEngine"], swiftSettings: strictSwift),
+        .target(name: "Runner", dependencies: ["PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
         .target(name: "YAML", swiftSettings: strictSwift),
         // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
@@ -86,7 +86,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "PluginABI"], swiftSettings: strictSwift),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),

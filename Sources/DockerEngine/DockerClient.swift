@@ -278,6 +278,18 @@ public final class DockerClient: Sendable {
             operation: "remove container", subject: container, accept: [204])
     }
 
+    /// `POST /containers/{id}/update`: changes the CPUs and memory nodes of a created or
+    /// running container (what a scheduler's placement needs); nil leaves a value as it is.
+    public func updateContainer(_ container: String, cpusetCpus: String?, cpusetMems: String? = nil) throws(DockerError) {
+        var members: [String] = []
+        if let cpusetCpus { members.append("\"CpusetCpus\":\"\(cpusetCpus)\"") }
+        if let cpusetMems { members.append("\"CpusetMems\":\"\(cpusetMems)\"") }
+        guard !members.isEmpty else { return }
+        _ = try perform(
+            .post, "/containers/\(escapePath(container))/update", body: Array("{\(members.joined(separator: ","))}".utf8),
+            headers: ["Content-Type": "application/json"], operation: "update container", subject: container, accept: [200])
+    }
+
     /// `GET /containers/{id}/json`: state (`Pid`, `StartedAt`, `ExitCode`), config and host config.
     public func inspectContainer(_ container: String) throws(DockerError) -> ContainerInspect {
         let operation = "inspect container"

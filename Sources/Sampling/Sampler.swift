@@ -330,7 +330,7 @@ public final class Sampler: Sendable {
     }
 
     /// Sleeps until an absolute CLOCK_MONOTONIC time (no drift).
-    static func sleep(untilMonotonicNs deadline: Int64) {
+    public static func sleep(untilMonotonicNs deadline: Int64) {
         var target = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
     }
