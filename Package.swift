@@ -55,7 +55,7 @@ let package = Package(
         // The thin executable: argument parsing and wiring.
         .executableTarget(
             name: "rdt4nn",
-            dependencies: ["ArgumentParsing", "PluginABI", "PluginHost"],
+            dependencies: ["ArgumentParsing", "PluginABI", "PluginHost", "DockerEngine", "Runner"],
             swiftSettings: strictSwift
         ),
 
