@@ -213,11 +213,13 @@ struct EncoderErrorTests {
     }
 
     @Test("duplicate tag keys, sorted or not")
-    func duplicateTags() {
+    func duplicateTags() throws {
         #expect(error(point(tags: [Tag("a", "1"), Tag("a", "2")]))?.reason == .duplicateTagKey)
         #expect(error(point(tags: [Tag("b", "1"), Tag("a", "1"), Tag("b", "2")]))?.reason == .duplicateTagKey)
-        // An omitted tag does not count.
+        // An omitted tag does not count, whether its value is empty or only `\`.
         #expect(error(point(tags: [Tag("a", ""), Tag("a", "2")])) == nil)
+        #expect(try line(point(tags: [Tag("b", "1"), Tag("a", #"\\"#), Tag("a", "2")])) == "m,a=2,b=1 f=1i 1\n")
+        #expect(try line(point(tags: [Tag("a", "2"), Tag("a", #"\"#)])) == "m,a=2 f=1i 1\n")
     }
 
     @Test("reserved keys", arguments: ["time", "_field", "_measurement"])
