@@ -27,7 +27,21 @@ enum Numbers {
         let digits = digitCount(value)
         let out = writer.base + writer.count
         var position = digits
-        var rest = value
+        var wide = value
+        // Eight digits at a time in 32-bit arithmetic (cheaper than 64-bit
+        // division), then the leading ones.
+        while wide >= 100_000_000 {
+            var low = UInt32(truncatingIfNeeded: wide % 100_000_000)
+            wide /= 100_000_000
+            for _ in 0..<4 {
+                let pair = Int(truncatingIfNeeded: low % 100) &* 2
+                low /= 100
+                position &-= 2
+                out[position] = table[pair]
+                out[position &+ 1] = table[pair &+ 1]
+            }
+        }
+        var rest = UInt32(truncatingIfNeeded: wide)
         while rest >= 100 {
             let pair = Int(truncatingIfNeeded: rest % 100) &* 2
             rest /= 100
