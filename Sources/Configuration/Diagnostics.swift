@@ -119,6 +119,10 @@ enum Suggestion {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
     static func closest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
+        // A known key with a suffix added (`stalls_l3_miss_percent` for `stalls_l3_miss`).
+        if let stem = candidates.filter({ $0.count >= 4 && lowered.hasPrefix($0.lowercased()) }).max(by: { $0.count < $1.count }) {
+            return stem
+        }
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(lowered, candidate.lowercased())

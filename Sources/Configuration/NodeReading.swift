@@ -70,7 +70,7 @@ struct NodeReader: Sendable {
         var message = "unknown key"
         if let suggestion = Suggestion.closest(to: key, among: candidates) {
             message += " (did you mean '\(suggestion)'?)"
-        } else if candidates.count <= 12 {
+        } else if candidates.count <= 25 {
             message += " (expected one of: \(candidates.joined(separator: ", ")))"
         }
         let keyPath = Self.join(path, key)
