@@ -1,3 +1,4 @@
+import Cgroups
 import DockerEngine
 import Foundation
 import HTTPClient
@@ -174,6 +175,35 @@ import Testing
 
         harness.instance.stop()
         #expect(harness.instance.context.violations.isEmpty, "\(harness.instance.context.violations)")
+    }
+
+    /// True when this host mounts v1 controllers and a cgroup2 hierarchy.
+    static var hostIsHybrid: Bool { (try? CgroupFilesystem().mode()) == .hybrid }
+
+    /// On a hybrid host the container also has a directory in the cgroup2
+    /// hierarchy, whose `cpu.stat` (usage_usec/user_usec/system_usec) is
+    /// always there: the v2 reader on the real kernel file must agree with
+    /// the v1 `cpuacct` reading taken around it.
+    @Test(.enabled(if: hostIsHybrid, "needs a hybrid cgroup host (v1 controllers plus a cgroup2 mount)"))
+    func theV2ReaderAgreesWithV1OnARealContainer() throws {
+        let docker = try DockerClient()
+        let container = try Self.start(docker, suffix: "v2", image: "rdt4nn/spin", command: [], hostConfig: HostConfig(cpusetCpus: "0", memory: 32 << 20, networkMode: "none"))
+        defer { try? docker.removeContainer(container.id, force: true) }
+        usleep(300_000)
+        let real = try CgroupFilesystem().locate(pid: container.pid)
+        let unified = try #require(real.unifiedDirectory)
+        let v1 = try CgroupStatsReader(location: real)
+        let v2 = try CgroupStatsReader(location: CgroupLocation(mode: .unified, v1Directories: [:], unifiedDirectory: unified))
+        let before = try #require(try v1.readCPU().usageNanoseconds)
+        let viaV2 = try v2.readCPU()
+        let after = try #require(try v1.readCPU().usageNanoseconds)
+        let usage = try #require(viaV2.usageNanoseconds)
+        // cpu.stat has µs resolution; allow one ms either side.
+        #expect(before <= usage + 1_000_000 && usage <= after + 1_000_000, "v2 \(usage) ns not within v1 [\(before), \(after)]")
+        #expect(usage > 100_000_000, "a spinning container used \(usage) ns in 0.3 s")
+        let user = try #require(viaV2.userNanoseconds)
+        let system = try #require(viaV2.systemNanoseconds)
+        #expect(user + system <= usage + 1_000_000 && user + system >= usage / 2, "user \(user) + system \(system) vs usage \(usage)")
     }
 
     @Test func aStoppedContainerIsRetryWithAClearMessage() throws {
