@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "rdt4nn-procstat", type: .dynamic, targets: ["ProcStatPlugin"]),
         .library(name: "rdt4nn-pressure", type: .dynamic, targets: ["PressurePlugin"]),
         .library(name: "rdt4nn-scheduler-default", type: .dynamic, targets: ["DefaultSchedulerPlugin"]),
+        .library(name: "rdt4nn-sink-file", type: .dynamic, targets: ["FileSinkPlugin"]),
     ],
     targets: [
         // The C plugin ABI: header only.
@@ -50,6 +51,11 @@ let package = Package(
         // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "HTTPClient", dependencies: ["CCurlShim"], swiftSettings: strictSwift),
+        // InfluxDB line protocol, encoded without allocation per point.
+        .target(name: "LineProtocol", swiftSettings: strictSwift),
+        // gzip through the system zlib (sinks compress batches and files).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: strictSwift),
         // The Docker Engine API over its unix socket.
         .target(name: "DockerEngine", dependencies: ["HTTPClient"], swiftSettings: strictSwift),
         // The thin executable: argument parsing and wiring.
@@ -82,11 +88,20 @@ let package = Package(
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),
+        .target(
+            name: "FileSinkPlugin",
+            dependencies: ["PluginKit", "LineProtocol", "Gzip"],
+            path: "Plugins/FileSink",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
 
         // Tests.
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
+        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], swiftSettings: strictSwift),
+        .testTarget(name: "SinkTests", dependencies: ["PluginABI", "PluginHost", "Gzip"], swiftSettings: strictSwift),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),

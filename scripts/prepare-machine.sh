@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    libcurl4-openssl-dev docker.io containerd influxdb busybox-static gcc libc6-dev make \
+    libcurl4-openssl-dev zlib1g-dev docker.io containerd influxdb busybox-static gcc libc6-dev make \
     ca-certificates python3-yaml >/dev/null
 
 # The YAML tests compare against PyYAML through `python3`, which may be a

@@ -228,9 +228,9 @@ public final class BenchmarkRunner {
         for use in plan.sinks {
             guard let descriptor = plugins[use.plugin.id] else { continue }
             var config = use.plugin.config
-            // The file sink writes into the results directory unless told otherwise.
-            if descriptor.configSchema.properties.contains(where: { $0.name == "path" }), config["path"] == nil, let results {
-                config = config.merging(["path": .string(results.path + "/metrics.lp")])
+            // A sink with a `directory` key writes into the results directory unless told otherwise.
+            if descriptor.configSchema.properties.contains(where: { $0.name == "directory" }), config["directory"] == nil, let results {
+                config = config.merging(["directory": .string(results.path)])
             }
             let sink: SinkInstance
             do {

@@ -239,9 +239,12 @@ struct ConfigFileError: Error, CustomStringConvertible {
 }
 
 func loadConfigObject(_ path: String) throws -> JSONValue {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // FileHandle also reads pipes (`--config <(echo '{...}')`).
+    guard let handle = FileHandle(forReadingAtPath: path) else {
         throw ConfigFileError(description: "cannot read \(path)")
     }
+    let data = handle.readDataToEndOfFile()
+    try? handle.close()
     let value: JSONValue
     do {
         value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
