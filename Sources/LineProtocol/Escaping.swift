@@ -219,8 +219,8 @@ enum Escaping {
             return .noRoom
         }
         // Fast path: most names need no escaping at all. Copy eight bytes at a
-        // time while none of them is special (the line storage has room:
-        // the bound allows twice the name's length).
+        // time while none of them is special (room for twice the name's
+        // length was checked above).
         let out = writer.base + writer.count
         var index = 0
         while index &+ 8 <= end {

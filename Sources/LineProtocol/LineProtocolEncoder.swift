@@ -173,7 +173,7 @@ public struct LineProtocolEncoder: Sendable {
     }
 
     /// The most a number takes, plus a separator.
-    private static var numberRoom: Int { Numbers.maximumFloatBytes + 2 }
+    private static var numberRoom: Int { Numbers.maximumNumberBytes + 2 }
 
     /// Writes the line for a point whose tags are checked and ordered, then
     /// appends it to `buffer`.

@@ -3,7 +3,7 @@ enum Numbers {
     /// Room for any number: the longest shortest-round-trip double is 24
     /// bytes (`-2.2250738585072014e-308`), the longest integer 20 digits plus
     /// a sign and a suffix.
-    static var maximumFloatBytes: Int { 32 }
+    static var maximumNumberBytes: Int { 32 }
 
     /// Writes `value` in decimal, with a leading `-` when negative.
     @inline(__always)
