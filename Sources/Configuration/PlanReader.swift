@@ -733,7 +733,8 @@ struct PlanReader {
         }
         if value <= 1 {
             let percent = value * 100
-            reader.warning(node, path, "ipce \(value) read as \(percent) % (container-bench's dynamic schedulers read values ≤ 1 as fractions); write \(percent) to silence this")
+            let shown = percent == percent.rounded() ? String(Int(percent)) : String(percent)
+            reader.warning(node, path, "ipce \(value) read as \(shown) % (container-bench's dynamic schedulers read values ≤ 1 as fractions); write \(shown) to silence this")
             return percent
         }
         return value
