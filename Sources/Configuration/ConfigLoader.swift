@@ -94,12 +94,9 @@ public enum ConfigLoader {
         let expanded = expander.expand(text)
 
         var log = DiagnosticLog()
-        for variable in expanded.unresolved {
-            log.warning(file, variable.location, "", "environment variable \(variable.name) is not set; \(variable.reference) left as written")
-        }
-        for variable in expanded.unsupported {
-            log.warning(file, variable.location, "", "'\(variable.reference)' is not an expansion rdt4nn knows (use ${VAR} or ${VAR:-default}); left as written")
-        }
+        // Expansion diagnostics are located in the text as written already.
+        var expansionLog = DiagnosticLog()
+        expanded.report(file: file, to: &expansionLog)
 
         // 2. Parse the expanded text.
         let root: YAMLNode?
@@ -107,6 +104,7 @@ public enum ConfigLoader {
             root = try YAMLReader.parse(expanded.text, file: file)
         } catch {
             log.error(file, expanded.originalLocation(of: error.location), "", error.message)
+            log.warnings += expansionLog.warnings
             let sorted = log.sorted()
             throw ConfigErrors(errors: sorted.errors, warnings: sorted.warnings)
         }
@@ -154,6 +152,7 @@ public enum ConfigLoader {
             translated.translateLocations(original)
             result = translated
         }
+        log.warnings += expansionLog.warnings + reader.expansionLog.warnings
 
         // 6. Plugin configuration blocks, when plugins are known.
         if let validators = options.pluginValidators, let plan = result {

@@ -33,6 +33,16 @@ struct ExpandedText: Sendable {
         var anchors: [Anchor]
     }
 
+    /// Adds a warning per unset variable and unsupported form to `log`.
+    func report(file: String, to log: inout DiagnosticLog) {
+        for variable in unresolved {
+            log.warning(file, variable.location, "", "environment variable \(variable.name) is not set; \(variable.reference) left as written")
+        }
+        for variable in unsupported {
+            log.warning(file, variable.location, "", "'\(variable.reference)' is not an expansion rdt4nn knows (use ${VAR} or ${VAR:-default}); left as written")
+        }
+    }
+
     /// Where `location` (in the expanded text) was in the text as written.
     func originalLocation(of location: SourceLocation) -> SourceLocation {
         guard location.line >= 1, location.line <= lines.count else { return location }

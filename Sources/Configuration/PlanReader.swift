@@ -16,6 +16,8 @@ struct PlanReader {
     var expander: EnvironmentExpander
     /// Imported files' expansions, by file name, for translating their locations.
     var importedTexts: [String: ExpandedText] = [:]
+    /// Expansion warnings of imported files (located in the text as written already).
+    var expansionLog = DiagnosticLog()
     /// Secret values met while reading.
     var masker = SecretMasker()
 

@@ -180,9 +180,7 @@ extension PlanReader {
         }
         let expanded = expander.expand(raw)
         importedTexts[path] = expanded
-        for variable in expanded.unresolved {
-            reader.log.warning(path, variable.location, "", "environment variable \(variable.name) is not set; \(variable.reference) left as written")
-        }
+        expanded.report(file: path, to: &expansionLog)
         let root: YAMLNode?
         do {
             root = try YAMLReader.parse(expanded.text, file: path)
