@@ -105,7 +105,7 @@ public enum ConfigLoader {
         } catch {
             log.error(file, expanded.originalLocation(of: error.location), "", error.message)
             log.warnings += expansionLog.warnings
-            let sorted = log.sorted()
+            let sorted = log.sorted(primary: file)
             throw ConfigErrors(errors: sorted.errors, warnings: sorted.warnings)
         }
 
@@ -161,7 +161,7 @@ public enum ConfigLoader {
             log.warnings += checked.warnings
         }
 
-        let sorted = log.sorted()
+        let sorted = log.sorted(primary: file)
         guard sorted.errors.isEmpty, let plan = result else {
             throw ConfigErrors(errors: sorted.errors, warnings: sorted.warnings)
         }

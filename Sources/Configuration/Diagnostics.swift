@@ -97,19 +97,20 @@ struct DiagnosticLog: Sendable {
         warnings.append(ConfigWarning(file: file, location: location, keyPath: keyPath, message: message))
     }
 
-    /// Diagnostics sorted by file order (line, column), keeping insertion order for ties.
-    func sorted() -> (errors: [ConfigError], warnings: [ConfigWarning]) {
-        func key(_ location: SourceLocation?) -> (Int, Int) { (location?.line ?? 0, location?.column ?? 0) }
-        let errors = self.errors.enumerated().sorted { lhs, rhs in
-            if lhs.element.file != rhs.element.file { return lhs.offset < rhs.offset }
-            let (a, b) = (key(lhs.element.location), key(rhs.element.location))
-            return a != b ? a < b : lhs.offset < rhs.offset
-        }.map(\.element)
-        let warnings = self.warnings.enumerated().sorted { lhs, rhs in
-            if lhs.element.file != rhs.element.file { return lhs.offset < rhs.offset }
-            let (a, b) = (key(lhs.element.location), key(rhs.element.location))
-            return a != b ? a < b : lhs.offset < rhs.offset
-        }.map(\.element)
+    /// Diagnostics grouped by file (`primary` first, then in order of appearance) and sorted
+    /// by line and column within a file, keeping insertion order for ties.
+    func sorted(primary: String) -> (errors: [ConfigError], warnings: [ConfigWarning]) {
+        var ranks: [String: Int] = [primary: 0]
+        for file in errors.map(\.file) + warnings.map(\.file) where ranks[file] == nil { ranks[file] = ranks.count }
+        func key(_ file: String, _ location: SourceLocation?, _ offset: Int) -> [Int] {
+            [ranks[file] ?? 0, location?.line ?? 0, location?.column ?? 0, offset]
+        }
+        let errors = self.errors.enumerated()
+            .sorted { key($0.element.file, $0.element.location, $0.offset).lexicographicallyPrecedes(key($1.element.file, $1.element.location, $1.offset)) }
+            .map(\.element)
+        let warnings = self.warnings.enumerated()
+            .sorted { key($0.element.file, $0.element.location, $0.offset).lexicographicallyPrecedes(key($1.element.file, $1.element.location, $1.offset)) }
+            .map(\.element)
         return (errors, warnings)
     }
 }

@@ -42,7 +42,7 @@ func errors(
 
 /// The repository root (Tests/ConfigurationTests/ is two levels below it).
 let repositoryRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
+    var url = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url.path
 }()
