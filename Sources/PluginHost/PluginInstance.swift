@@ -28,20 +28,38 @@ public struct PluginCallError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
-/// Shared machinery of the instance wrappers: config validation, the
-/// context, status and `set_error` bookkeeping.
-struct InstanceCore {
+/// The life cycle every kind shares: configuration validation, the
+/// context, `create`/`start`/`stop`/`destroy`, and the status and
+/// `set_error` bookkeeping of each call.  Not thread-safe by design: the
+/// owner serialises calls, which is the ABI's "never concurrent per
+/// instance" rule.
+final class InstanceLifecycle {
+    typealias CreateFunction = @convention(c) (UnsafePointer<rdt4nn_host_api>?, OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32
+    typealias StartFunction = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
+    typealias StopFunction = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
+    typealias DestroyFunction = @convention(c) (UnsafeMutableRawPointer?) -> Void
+
     let descriptor: PluginDescriptor
     let context: InstanceContext
     let ctx: OpaquePointer
+    private(set) var instance: UnsafeMutableRawPointer?
+    private var isDestroyed = false
+    private let startFunction: StartFunction
+    private let stopFunction: StopFunction
+    private let destroyFunction: DestroyFunction
 
+    /// Validates `config` against the plugin's schema, then calls `create`.
     init(
         descriptor: PluginDescriptor,
         instanceName: String,
         config: JSONValue,
         target: TargetInfo,
         emit: @escaping EmitHandler,
-        log: @escaping LogHandler
+        log: @escaping LogHandler,
+        create: CreateFunction,
+        start: @escaping StartFunction,
+        stop: @escaping StopFunction,
+        destroy: @escaping DestroyFunction
     ) throws(PluginCallError) {
         let validated: JSONValue
         do {
@@ -65,6 +83,25 @@ struct InstanceCore {
             log: log
         )
         ctx = context.makeOpaquePointer()
+        startFunction = start
+        stopFunction = stop
+        destroyFunction = destroy
+        var created: UnsafeMutableRawPointer?
+        let ctx = self.ctx
+        do {
+            try call("create") { create(HostAPITable.shared.pointer, ctx, &created) }
+        } catch {
+            isDestroyed = true  // nothing to destroy: create failed
+            throw error
+        }
+        instance = created
+    }
+
+    /// Refuses a descriptor of another kind.
+    static func wrongKind(_ descriptor: PluginDescriptor, instanceName: String, expected: PluginKind) -> PluginCallError {
+        PluginCallError(
+            pluginID: descriptor.id, instanceName: instanceName, function: "create", status: .invalid,
+            message: "plugin is a \(descriptor.kind.rawValue), not a \(expected.rawValue)")
     }
 
     /// Runs one plugin call and turns a non-OK status into an error.
@@ -91,19 +128,45 @@ struct InstanceCore {
         body()
         _ = context.endCall()
     }
+
+    /// Calls `start`; `stop` is owed from now on, even if `start` fails.
+    func start() throws(PluginCallError) {
+        context.setPhase(.started)
+        let (ctx, instance, start) = (self.ctx, self.instance, startFunction)
+        try call("start") { start(ctx, instance) }
+    }
+
+    /// Calls `stop` once after `start`; emits after it returns are violations.
+    func stop() {
+        guard context.phase == .started else { return }
+        context.setPhase(.stopping)
+        let (ctx, instance, stop) = (self.ctx, self.instance, stopFunction)
+        callVoid { stop(ctx, instance) }
+        context.setPhase(.stopped)
+    }
+
+    /// Calls `destroy` (after `stop` if still started).  Idempotent.
+    func destroy() {
+        guard !isDestroyed else { return }
+        stop()
+        context.setPhase(.stopped)
+        isDestroyed = true
+        destroyFunction(instance)
+        instance = nil
+    }
+
+    deinit { destroy() }
 }
 
 /// One collector instance.  Not thread-safe by design: the owner serialises
 /// calls, which is exactly the ABI's "never concurrent per instance" rule.
 public final class CollectorInstance {
     /// The plugin.
-    public var descriptor: PluginDescriptor { core.descriptor }
+    public var descriptor: PluginDescriptor { lifecycle.descriptor }
     /// The host-side context (violations, counts).
-    public var context: InstanceContext { core.context }
-    private let core: InstanceCore
-    private let vtable: rdt4nn_collector_vtable
-    private var instance: UnsafeMutableRawPointer?
-    private var isDestroyed = false
+    public var context: InstanceContext { lifecycle.context }
+    private let lifecycle: InstanceLifecycle
+    private let collectFunction: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_collect_args>?) -> Int32
     private var lastWindowEnd: Int64 = 0
     private var sequence: UInt64 = 0
 
@@ -117,27 +180,18 @@ public final class CollectorInstance {
         log: @escaping LogHandler
     ) throws(PluginCallError) {
         guard case .collector(let table) = descriptor.vtable.table else {
-            throw PluginCallError(pluginID: descriptor.id, instanceName: instanceName, function: "create", status: .invalid, message: "plugin is a \(descriptor.kind.rawValue), not a collector")
+            throw InstanceLifecycle.wrongKind(descriptor, instanceName: instanceName, expected: .collector)
         }
-        core = try InstanceCore(descriptor: descriptor, instanceName: instanceName, config: config, target: target, emit: emit, log: log)
-        vtable = table
-        var created: UnsafeMutableRawPointer?
-        let ctx = core.ctx
-        do {
-            try core.call("create") { table.create!(HostAPITable.shared.pointer, ctx, &created) }
-        } catch {
-            isDestroyed = true
-            throw error
-        }
-        instance = created
+        lifecycle = try InstanceLifecycle(
+            descriptor: descriptor, instanceName: instanceName, config: config, target: target, emit: emit, log: log,
+            create: table.create!, start: table.start!, stop: table.stop!, destroy: table.destroy!)
+        collectFunction = table.collect!
     }
 
-    /// Calls `start`.
+    /// Calls `start`; the first window begins now.
     public func start() throws(PluginCallError) {
-        core.context.setPhase(.started)
         lastWindowEnd = HostClock.monotonicNanoseconds()
-        let (ctx, instance, start) = (core.ctx, instance, vtable.start!)
-        try core.call("start") { start(ctx, instance) }
+        try lifecycle.start()
     }
 
     /// Calls `collect` for the window ending at `monotonicNs`.
@@ -151,30 +205,14 @@ public final class CollectorInstance {
             t_real_ns: realtimeNs
         )
         sequence += 1
-        let (ctx, instance, collect) = (core.ctx, instance, vtable.collect!)
-        try core.call("collect") { collect(ctx, instance, &args) }
+        let (ctx, instance, collect) = (lifecycle.ctx, lifecycle.instance, collectFunction)
+        try lifecycle.call("collect") { collect(ctx, instance, &args) }
         lastWindowEnd = monotonicNs
     }
 
     /// Calls `stop`; emits after it returns are violations.
-    public func stop() {
-        guard core.context.phase == .started else { return }
-        core.context.setPhase(.stopping)
-        let (ctx, instance, stop) = (core.ctx, instance, vtable.stop!)
-        core.callVoid { stop(ctx, instance) }
-        core.context.setPhase(.stopped)
-    }
+    public func stop() { lifecycle.stop() }
 
     /// Calls `destroy` (after `stop` if still started).  Idempotent.
-    public func destroy() {
-        guard !isDestroyed else { return }
-        stop()
-        core.context.setPhase(.stopped)
-        isDestroyed = true
-        let destroy = vtable.destroy!
-        destroy(instance)
-        instance = nil
-    }
-
-    deinit { destroy() }
+    public func destroy() { lifecycle.destroy() }
 }

@@ -30,46 +30,33 @@ public struct SinkWriteOutcome: Sendable, Equatable {
 /// One sink instance; calls are serialised by the owner.
 public final class SinkInstance {
     /// The plugin.
-    public var descriptor: PluginDescriptor { core.descriptor }
+    public var descriptor: PluginDescriptor { lifecycle.descriptor }
     /// The host-side context.
-    public var context: InstanceContext { core.context }
-    private let core: InstanceCore
+    public var context: InstanceContext { lifecycle.context }
+    private let lifecycle: InstanceLifecycle
     private let vtable: rdt4nn_sink_vtable
-    private var instance: UnsafeMutableRawPointer?
-    private var isDestroyed = false
 
     /// Validates the config and calls `create`.
     public init(descriptor: PluginDescriptor, instanceName: String, config: JSONValue = .object([]), log: @escaping LogHandler) throws(PluginCallError) {
         guard case .sink(let table) = descriptor.vtable.table else {
-            throw PluginCallError(pluginID: descriptor.id, instanceName: instanceName, function: "create", status: .invalid, message: "plugin is a \(descriptor.kind.rawValue), not a sink")
+            throw InstanceLifecycle.wrongKind(descriptor, instanceName: instanceName, expected: .sink)
         }
-        core = try InstanceCore(descriptor: descriptor, instanceName: instanceName, config: config, target: .host, emit: { _ in .invalid }, log: log)
+        lifecycle = try InstanceLifecycle(
+            descriptor: descriptor, instanceName: instanceName, config: config, target: .host, emit: { _ in .invalid }, log: log,
+            create: table.create!, start: table.start!, stop: table.stop!, destroy: table.destroy!)
         vtable = table
-        var created: UnsafeMutableRawPointer?
-        let ctx = core.ctx
-        do {
-            try core.call("create") { table.create!(HostAPITable.shared.pointer, ctx, &created) }
-        } catch {
-            isDestroyed = true
-            throw error
-        }
-        instance = created
     }
 
     /// Calls `start`.
-    public func start() throws(PluginCallError) {
-        core.context.setPhase(.started)
-        let (ctx, instance, start) = (core.ctx, instance, vtable.start!)
-        try core.call("start") { start(ctx, instance) }
-    }
+    public func start() throws(PluginCallError) { try lifecycle.start() }
 
     /// Offers `samples` to the sink and validates the result it fills in.
     /// - Throws: ``PluginContractError`` when the result is inconsistent.
     public func write(_ samples: [PluginSample]) throws(PluginContractError) -> SinkWriteOutcome {
         let count = samples.count
         var rejected = [UInt32](repeating: 0, count: max(count, 1))
-        let (ctx, instance, write) = (core.ctx, instance, vtable.write!)
-        core.context.beginCall()
+        let (ctx, instance, write) = (lifecycle.ctx, lifecycle.instance, vtable.write!)
+        lifecycle.context.beginCall()
         let (returned, result) = CBatchBuilder.withBatch(samples) { batch in
             rejected.withUnsafeMutableBufferPointer { buffer in
                 var result = rdt4nn_write_result()
@@ -80,7 +67,7 @@ public final class SinkInstance {
                 return (status, result)
             }
         }
-        let message = core.context.endCall()
+        let message = lifecycle.context.endCall()
         guard Int(result.processed_count) <= count else {
             throw PluginContractError("write reported processed_count \(result.processed_count) for a batch of \(count)")
         }
@@ -95,7 +82,7 @@ public final class SinkInstance {
             throw PluginContractError("write returned \(PluginStatus(rawValue: returned).name) but set result.status \(PluginStatus(rawValue: result.status).name)")
         }
         if returned != RDT4NN_OK && message == nil {
-            core.context.recordViolation("write returned \(PluginStatus(rawValue: returned).name) without calling set_error")
+            lifecycle.context.recordViolation("write returned \(PluginStatus(rawValue: returned).name) without calling set_error")
         }
         if returned == RDT4NN_OK && Int(result.processed_count) != count {
             throw PluginContractError("write returned OK but processed only \(result.processed_count) of \(count) samples")
@@ -113,30 +100,15 @@ public final class SinkInstance {
     /// Calls `flush` when the sink has one.
     public func flush() throws(PluginCallError) {
         guard let flush = vtable.flush else { return }
-        let (ctx, instance) = (core.ctx, instance)
-        try core.call("flush") { flush(ctx, instance) }
+        let (ctx, instance) = (lifecycle.ctx, lifecycle.instance)
+        try lifecycle.call("flush") { flush(ctx, instance) }
     }
 
     /// Calls `stop`.
-    public func stop() {
-        guard core.context.phase == .started else { return }
-        core.context.setPhase(.stopping)
-        let (ctx, instance, stop) = (core.ctx, instance, vtable.stop!)
-        core.callVoid { stop(ctx, instance) }
-        core.context.setPhase(.stopped)
-    }
+    public func stop() { lifecycle.stop() }
 
     /// Calls `destroy` (after `stop`).  Idempotent.
-    public func destroy() {
-        guard !isDestroyed else { return }
-        stop()
-        core.context.setPhase(.stopped)
-        isDestroyed = true
-        vtable.destroy!(instance)
-        instance = nil
-    }
-
-    deinit { destroy() }
+    public func destroy() { lifecycle.destroy() }
 }
 
 /// Where a scheduler placed a container.
@@ -150,47 +122,34 @@ public struct Placement: Sendable, Equatable {
 /// One scheduler instance; calls come from the host's control thread.
 public final class SchedulerInstance {
     /// The plugin.
-    public var descriptor: PluginDescriptor { core.descriptor }
+    public var descriptor: PluginDescriptor { lifecycle.descriptor }
     /// The host-side context.
-    public var context: InstanceContext { core.context }
-    private let core: InstanceCore
+    public var context: InstanceContext { lifecycle.context }
+    private let lifecycle: InstanceLifecycle
     private let vtable: rdt4nn_scheduler_vtable
-    private var instance: UnsafeMutableRawPointer?
-    private var isDestroyed = false
 
     /// Validates the config and calls `create`.
     public init(descriptor: PluginDescriptor, config: JSONValue = .object([]), log: @escaping LogHandler) throws(PluginCallError) {
         guard case .scheduler(let table) = descriptor.vtable.table else {
-            throw PluginCallError(pluginID: descriptor.id, instanceName: "scheduler", function: "create", status: .invalid, message: "plugin is a \(descriptor.kind.rawValue), not a scheduler")
+            throw InstanceLifecycle.wrongKind(descriptor, instanceName: "scheduler", expected: .scheduler)
         }
-        core = try InstanceCore(descriptor: descriptor, instanceName: "scheduler", config: config, target: .host, emit: { _ in .invalid }, log: log)
+        lifecycle = try InstanceLifecycle(
+            descriptor: descriptor, instanceName: "scheduler", config: config, target: .host, emit: { _ in .invalid }, log: log,
+            create: table.create!, start: table.start!, stop: table.stop!, destroy: table.destroy!)
         vtable = table
-        var created: UnsafeMutableRawPointer?
-        let ctx = core.ctx
-        do {
-            try core.call("create") { table.create!(HostAPITable.shared.pointer, ctx, &created) }
-        } catch {
-            isDestroyed = true
-            throw error
-        }
-        instance = created
     }
 
     /// Calls `start`.
-    public func start() throws(PluginCallError) {
-        core.context.setPhase(.started)
-        let (ctx, instance, start) = (core.ctx, instance, vtable.start!)
-        try core.call("start") { start(ctx, instance) }
-    }
+    public func start() throws(PluginCallError) { try lifecycle.start() }
 
     /// Asks where `container` should run.
     public func admit(_ container: TargetInfo) throws(PluginCallError) -> Placement {
-        core.context.setTarget(container)
+        lifecycle.context.setTarget(container)
         let capacity = 4096
         var cpuset = [CChar](repeating: 0, count: capacity)
         var mems = [CChar](repeating: 0, count: capacity)
-        let (ctx, instance, admit) = (core.ctx, instance, vtable.admit!)
-        let target = core.context.targetPointer()
+        let (ctx, instance, admit) = (lifecycle.ctx, lifecycle.instance, vtable.admit!)
+        let target = lifecycle.context.targetPointer()
         try cpuset.withUnsafeMutableBufferPointer { cpusetBuffer throws(PluginCallError) in
             try mems.withUnsafeMutableBufferPointer { memsBuffer throws(PluginCallError) in
                 var placement = rdt4nn_placement(
@@ -201,7 +160,7 @@ public final class SchedulerInstance {
                     reserved: 0,
                     cpuset_mems: memsBuffer.baseAddress
                 )
-                try core.call("admit") { admit(ctx, instance, target, &placement) }
+                try lifecycle.call("admit") { admit(ctx, instance, target, &placement) }
             }
         }
         guard cpuset.contains(0), mems.contains(0) else {
@@ -215,10 +174,10 @@ public final class SchedulerInstance {
 
     /// Tells the scheduler `container` stopped.
     public func release(_ container: TargetInfo) {
-        core.context.setTarget(container)
-        let (ctx, instance, release) = (core.ctx, instance, vtable.release!)
-        let target = core.context.targetPointer()
-        core.callVoid { release(ctx, instance, target) }
+        lifecycle.context.setTarget(container)
+        let (ctx, instance, release) = (lifecycle.ctx, lifecycle.instance, vtable.release!)
+        let target = lifecycle.context.targetPointer()
+        lifecycle.callVoid { release(ctx, instance, target) }
     }
 
     /// Calls `on_tick` when the scheduler has one.
@@ -231,29 +190,14 @@ public final class SchedulerInstance {
             t_real_ns: realtimeNs,
             observations: nil
         )
-        let (ctx, instance) = (core.ctx, instance)
-        try core.call("on_tick") { onTick(ctx, instance, &args) }
+        let (ctx, instance) = (lifecycle.ctx, lifecycle.instance)
+        try lifecycle.call("on_tick") { onTick(ctx, instance, &args) }
     }
 
     /// Calls `stop`.
-    public func stop() {
-        guard core.context.phase == .started else { return }
-        core.context.setPhase(.stopping)
-        let (ctx, instance, stop) = (core.ctx, instance, vtable.stop!)
-        core.callVoid { stop(ctx, instance) }
-        core.context.setPhase(.stopped)
-    }
+    public func stop() { lifecycle.stop() }
 
     /// Calls `destroy`.  Idempotent.
-    public func destroy() {
-        guard !isDestroyed else { return }
-        stop()
-        core.context.setPhase(.stopped)
-        isDestroyed = true
-        vtable.destroy!(instance)
-        instance = nil
-    }
-
-    deinit { destroy() }
+    public func destroy() { lifecycle.destroy() }
 }
 
