@@ -73,52 +73,19 @@ extension Collector {
         _ ctx: OpaquePointer?,
         _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
     ) -> Int32 {
-        guard let host, let out else { return RDT4NN_E_INVALID }
-        let context = PluginContext(host: host, ctx: ctx)
-        do {
-            let collector = try Self(context: context)
-            out.pointee = Unmanaged.passRetained(CollectorBox(collector, host: host)).toOpaque()
-            return RDT4NN_OK
-        } catch {
-            context.setError(error.message)
-            return error.status.rawValue
-        }
-    }
-}
-
-/// Holds one collector instance behind the C `void *`.
-final class CollectorBox {
-    let collector: any Collector
-    let host: UnsafePointer<rdt4nn_host_api>
-    init(_ collector: any Collector, host: UnsafePointer<rdt4nn_host_api>) {
-        self.collector = collector
-        self.host = host
-    }
-    static func from(_ raw: UnsafeMutableRawPointer?) -> CollectorBox? {
-        raw.map { Unmanaged<CollectorBox>.fromOpaque($0).takeUnretainedValue() }
-    }
-}
-
-/// Runs a throwing plugin method and reports errors to the host.
-private func report(_ context: PluginContext, _ body: () throws(PluginError) -> Void) -> Int32 {
-    do {
-        try body()
-        return RDT4NN_OK
-    } catch {
-        context.setError(error.message)
-        return error.status.rawValue
+        createBox(host, ctx, out) { context throws(PluginError) in PluginBox(collector: try Self(context: context), host: context.host) }
     }
 }
 
 private let collectorStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
-    guard let box = CollectorBox.from(raw) else { return RDT4NN_E_INVALID }
+    guard let box = PluginBox.from(raw), let collector = box.collector else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return report(context) { () throws(PluginError) in try box.collector.start(context: context) }
+    return reportErrors(context) { () throws(PluginError) in try collector.start(context: context) }
 }
 
 private let collectorCollect: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_collect_args>?) -> Int32 = {
     ctx, raw, args in
-    guard let box = CollectorBox.from(raw), let args else { return RDT4NN_E_INVALID }
+    guard let box = PluginBox.from(raw), let collector = box.collector, let args else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
     let window = CollectWindow(
         sequence: args.pointee.sequence,
@@ -126,17 +93,12 @@ private let collectorCollect: @convention(c) (OpaquePointer?, UnsafeMutableRawPo
         endMonotonicNs: args.pointee.now_mono_ns,
         timestampNs: args.pointee.t_real_ns
     )
-    return report(context) { () throws(PluginError) in try box.collector.collect(context: context, window: window) }
+    return reportErrors(context) { () throws(PluginError) in try collector.collect(context: context, window: window) }
 }
 
 private let collectorStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
-    guard let box = CollectorBox.from(raw) else { return }
-    box.collector.stop(context: PluginContext(host: box.host, ctx: ctx))
-}
-
-private let collectorDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
-    guard let raw else { return }
-    Unmanaged<CollectorBox>.fromOpaque(raw).release()
+    guard let box = PluginBox.from(raw), let collector = box.collector else { return }
+    collector.stop(context: PluginContext(host: box.host, ctx: ctx))
 }
 
 /// One plugin ready to be listed by the entry point.
@@ -157,7 +119,7 @@ public struct ExportedPlugin: Sendable {
                 start: collectorStart,
                 collect: collectorCollect,
                 stop: collectorStop,
-                destroy: collectorDestroy
+                destroy: pluginBoxDestroy
             )
         )
         return ExportedPlugin(descriptor: makeDescriptor(T.metadata, kind: RDT4NN_KIND_COLLECTOR, vtable: UnsafeRawPointer(vtable.pointer)))

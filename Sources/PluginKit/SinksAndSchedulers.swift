@@ -134,20 +134,16 @@ extension Scheduler {
     }
 }
 
-/// Holds one sink or scheduler instance behind the C `void *`.
+/// Holds one plugin instance (of any kind) behind the C `void *`.
 final class PluginBox {
+    let collector: (any Collector)?
     let sink: (any Sink)?
     let scheduler: (any Scheduler)?
     let host: UnsafePointer<rdt4nn_host_api>
 
-    init(sink: any Sink, host: UnsafePointer<rdt4nn_host_api>) {
+    init(collector: (any Collector)? = nil, sink: (any Sink)? = nil, scheduler: (any Scheduler)? = nil, host: UnsafePointer<rdt4nn_host_api>) {
+        self.collector = collector
         self.sink = sink
-        self.scheduler = nil
-        self.host = host
-    }
-
-    init(scheduler: any Scheduler, host: UnsafePointer<rdt4nn_host_api>) {
-        self.sink = nil
         self.scheduler = scheduler
         self.host = host
     }
@@ -157,7 +153,7 @@ final class PluginBox {
     }
 }
 
-private func createBox(
+func createBox(
     _ host: UnsafePointer<rdt4nn_host_api>?,
     _ ctx: OpaquePointer?,
     _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
@@ -174,7 +170,8 @@ private func createBox(
     }
 }
 
-private func run(_ context: PluginContext, _ body: () throws(PluginError) -> Void) -> Int32 {
+/// Runs a throwing plugin method; a thrown error becomes `set_error` plus its status.
+func reportErrors(_ context: PluginContext, _ body: () throws(PluginError) -> Void) -> Int32 {
     do {
         try body()
         return RDT4NN_OK
@@ -184,7 +181,7 @@ private func run(_ context: PluginContext, _ body: () throws(PluginError) -> Voi
     }
 }
 
-private let boxDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+let pluginBoxDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
     guard let raw else { return }
     Unmanaged<PluginBox>.fromOpaque(raw).release()
 }
@@ -192,7 +189,7 @@ private let boxDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ra
 private let sinkStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
     guard let box = PluginBox.from(raw), let sink = box.sink else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return run(context) { () throws(PluginError) in try sink.start(context: context) }
+    return reportErrors(context) { () throws(PluginError) in try sink.start(context: context) }
 }
 
 private let sinkWrite: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_batch>?, UnsafeMutablePointer<rdt4nn_write_result>?) -> Int32 = {
@@ -217,7 +214,7 @@ private let sinkWrite: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?,
 private let sinkFlush: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
     guard let box = PluginBox.from(raw), let sink = box.sink else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return run(context) { () throws(PluginError) in try sink.flush(context: context) }
+    return reportErrors(context) { () throws(PluginError) in try sink.flush(context: context) }
 }
 
 private let sinkStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
@@ -228,14 +225,14 @@ private let sinkStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) 
 private let schedulerStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
     guard let box = PluginBox.from(raw), let scheduler = box.scheduler else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return run(context) { () throws(PluginError) in try scheduler.start(context: context) }
+    return reportErrors(context) { () throws(PluginError) in try scheduler.start(context: context) }
 }
 
 private let schedulerAdmit: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_target>?, UnsafeMutablePointer<rdt4nn_placement>?) -> Int32 = {
     ctx, raw, target, placement in
     guard let box = PluginBox.from(raw), let scheduler = box.scheduler, let target, let placement else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return run(context) { () throws(PluginError) in
+    return reportErrors(context) { () throws(PluginError) in
         let chosen = try scheduler.admit(context: context, container: ObservedTarget(target))
         try copy(chosen.cpuset, into: placement.pointee.cpuset, capacity: placement.pointee.cpuset_cap, what: "cpuset")
         try copy(chosen.cpusetMems, into: placement.pointee.cpuset_mems, capacity: placement.pointee.cpuset_mems_cap, what: "cpuset_mems")
@@ -260,7 +257,7 @@ private let schedulerTick: @convention(c) (OpaquePointer?, UnsafeMutableRawPoint
     ctx, raw, args in
     guard let box = PluginBox.from(raw), let scheduler = box.scheduler, let args else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return run(context) { () throws(PluginError) in
+    return reportErrors(context) { () throws(PluginError) in
         try scheduler.tick(context: context, monotonicNs: args.pointee.now_mono_ns, realtimeNs: args.pointee.t_real_ns)
     }
 }
@@ -286,7 +283,7 @@ extension ExportedPlugin {
                 write: sinkWrite,
                 flush: sinkFlush,
                 stop: sinkStop,
-                destroy: boxDestroy
+                destroy: pluginBoxDestroy
             )
         )
         return ExportedPlugin(descriptor: makeDescriptor(T.metadata, kind: RDT4NN_KIND_SINK, vtable: UnsafeRawPointer(vtable.pointer)))
@@ -308,7 +305,7 @@ extension ExportedPlugin {
                 release: schedulerRelease,
                 on_tick: schedulerTick,
                 stop: schedulerStop,
-                destroy: boxDestroy
+                destroy: pluginBoxDestroy
             )
         )
         return ExportedPlugin(descriptor: makeDescriptor(T.metadata, kind: RDT4NN_KIND_SCHEDULER, vtable: UnsafeRawPointer(vtable.pointer)))
