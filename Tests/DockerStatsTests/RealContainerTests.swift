@@ -4,6 +4,7 @@ import Foundation
 import HTTPClient
 import PluginABI
 import PluginHost
+import Synchronization
 import Testing
 
 /// The plugin against real containers on the local dockerd, compared with
@@ -67,9 +68,62 @@ import Testing
         return try #require(Double(value.dropLast()), "not a percentage: '\(value)'")
     }
 
-    /// Two CPU % figures agree within sampling noise: 5 points, or 10 % of the larger.
-    static func close(_ a: Double, _ b: Double) -> Bool {
-        abs(a - b) <= max(5, 0.1 * max(a, b))
+    /// One plugin sample with the wall clock and host CPU time read right after it.
+    struct Point {
+        var time: Int64
+        var sample: PluginSample
+        var host: HostCPUTime
+    }
+
+    /// Runs `body` on another thread and collects every `interval` µs until
+    /// it returns (plus one reading before and one after).  Collections all
+    /// happen on the calling thread, as the ABI requires.
+    static func trace<T: Sendable>(
+        _ harness: CollectorHarness, interval: UInt32 = 20_000, _ body: @escaping @Sendable () throws -> T
+    ) throws -> (T, [Point]) {
+        let host = try HostStatReader()
+        var points = [try point(harness, host)]
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        Thread {
+            let result = Result { try body() }  // outside the lock: the poller must not wait for it
+            outcome.withLock { $0 = result }
+        }.start()
+        while outcome.withLock({ $0 == nil }) {
+            usleep(interval)
+            points.append(try point(harness, host))
+        }
+        points.append(try point(harness, host))
+        let result = try outcome.withLock { $0! }.get()
+        return (result, points)
+    }
+
+    /// Collects once and reads the clock and /proc/stat right after.
+    static func point(_ harness: CollectorHarness, _ host: HostStatReader) throws -> Point {
+        let now = realtimeNanoseconds()
+        let sample = try #require(try harness.collect(realtimeNs: now).first)
+        return Point(time: now, sample: sample, host: try host.read())
+    }
+
+    /// docker's CPU % between two points: Δcontainer / Δhost (/proc/stat) × CPUs × 100.
+    static func rate(_ a: Point, _ b: Point) -> Double? {
+        guard let u0 = a.sample.integer("cpu_usage_ns"), let u1 = b.sample.integer("cpu_usage_ns"), b.host.totalNanoseconds > a.host.totalNanoseconds else { return nil }
+        return Double(u1 - u0) / Double(b.host.totalNanoseconds - a.host.totalNanoseconds) * Double(b.host.onlineCPUs) * 100
+    }
+
+    /// CPU % over every window of about one second (0.95–1.1 s) in a trace.
+    static func oneSecondRates(_ trace: [Point]) -> [Double] {
+        var rates: [Double] = []
+        for (i, start) in trace.enumerated() {
+            guard let end = trace[i...].first(where: { $0.time - start.time >= 950_000_000 }), end.time - start.time <= 1_100_000_000 else { continue }
+            if let rate = rate(start, end) { rates.append(rate) }
+        }
+        return rates
+    }
+
+    static func realtimeNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     @Test(arguments: [
@@ -88,17 +142,17 @@ import Testing
         try harness.instance.start()
         let schema = try #require(harness.descriptor.metricsSchema)
 
-        // 1. docker stats --no-stream, bracketed by two collections.
-        let before = try #require(try harness.collect().first)
-        let cli = try Self.dockerCLIStats(container.id)
-        let after = try #require(try harness.collect().first)
-        for sample in [before, after] { #expect(schema.problems(with: sample).isEmpty, "\(schema.problems(with: sample))") }
-
-        let ourCPU = try #require(after.float("cpu_percent"))
+        // 1. docker stats --no-stream, sampled every 20 ms while it runs.
+        let (cli, cliTrace) = try Self.trace(harness) { try Self.dockerCLIStats(container.id) }
+        let before = cliTrace.first!.sample
+        let after = cliTrace.last!.sample
+        for point in cliTrace { #expect(schema.problems(with: point.sample).isEmpty, "\(schema.problems(with: point.sample))") }
+        // The CLI's figure covers the daemon's last one-second window, which we cannot see:
+        // it must lie within the range of our one-second windows during the call.
         let cliCPU = try Self.percent(cli["CPUPerc"])
-        #expect(Self.close(ourCPU, cliCPU), "cpu_percent \(ourCPU) vs docker stats \(cliCPU)")
-        let wall = try #require(after.float("cpu_wall_percent"))
-        #expect(Self.close(wall, ourCPU), "cpu_wall_percent \(wall) vs cpu_percent \(ourCPU)")
+        let windows = Self.oneSecondRates(cliTrace)
+        try #require(!windows.isEmpty, "the docker stats call took under a second: \(cliTrace.count) points over \(Double(cliTrace.last!.time - cliTrace.first!.time) / 1e9) s")
+        #expect(windows.min()! - 3 <= cliCPU && cliCPU <= windows.max()! + 3, "docker stats \(cliCPU) outside our one-second windows \(windows.min()!)...\(windows.max()!)")
 
         let usage = try #require(cli["MemUsage"]).split(separator: "/")
         try #require(usage.count == 2)
@@ -125,10 +179,11 @@ import Testing
             #expect(abs(ours - theirs) <= 0.05 * theirs + 1000, "\(key) \(ours) vs docker stats \(text)")
         }
 
-        // 2. The stats API, bracketed the same way: cumulative counters must lie between our two readings.
-        let first = try #require(try harness.collect().first)
-        let api = try Self.apiStats(container.id)
-        let second = try #require(try harness.collect().first)
+        // 2. The stats API, sampled the same way: its cumulative counters must lie between
+        // the readings just before and after the call.
+        let (api, apiTrace) = try Self.trace(harness) { try Self.apiStats(container.id) }
+        let first = apiTrace.first!.sample
+        let second = apiTrace.last!.sample
         func brackets(_ key: String, _ value: Double?) {
             guard let value, let low = first.integer(key), let high = second.integer(key) else {
                 Issue.record("\(key): missing (api \(String(describing: value)))")
@@ -147,14 +202,31 @@ import Testing
             #expect((second.integer("cpu_throttled_periods") ?? 0) > (first.integer("cpu_throttled_periods") ?? 0), "a half-CPU spin is throttled")
         }
 
-        // docker CLI formula on the API's own two readings vs ours over the bracketing window.
+        // The API's CPU % (docker CLI formula on its two readings) against ours over the
+        // same window, located by the API's `preread` and `read` timestamps.
         let precpu = api["precpu_stats"]
         let cpuDelta = try #require(cpuStats?["cpu_usage"]?["total_usage"]?.doubleValue) - (try #require(precpu?["cpu_usage"]?["total_usage"]?.doubleValue))
         let systemDelta = try #require(cpuStats?["system_cpu_usage"]?.doubleValue) - (try #require(precpu?["system_cpu_usage"]?.doubleValue))
         let onlineCPUs = try #require(cpuStats?["online_cpus"]?.doubleValue)
         let apiCPU = cpuDelta / systemDelta * onlineCPUs * 100
-        let ours = try #require(second.float("cpu_percent"))
-        #expect(Self.close(ours, apiCPU), "cpu_percent \(ours) vs API \(apiCPU)")
+        let preread = try #require(DockerTimestamp(rfc3339: api["preread"]?.stringValue ?? "")).nanosecondsSinceEpoch
+        let read = try #require(DockerTimestamp(rfc3339: api["read"]?.stringValue ?? "")).nanosecondsSinceEpoch
+        let from = try #require(apiTrace.min { abs($0.time - preread) < abs($1.time - preread) })
+        let to = try #require(apiTrace.min { abs($0.time - read) < abs($1.time - read) })
+        let sameWindow = try #require(Self.rate(from, to))
+        #expect(abs(sameWindow - apiCPU) <= max(3, 0.05 * apiCPU), "our CPU % \(sameWindow) vs API \(apiCPU) over the same window")
+
+        // The plugin's own cpu_percent over a one-second window equals the docker formula
+        // computed from its cpu_usage_ns and /proc/stat read next to it.
+        let host = try HostStatReader()
+        let start = try Self.point(harness, host)
+        usleep(1_000_000)
+        let last = try Self.point(harness, host)
+        let pluginCPU = try #require(last.sample.float("cpu_percent"))
+        let expectedCPU = try #require(Self.rate(start, last))
+        #expect(abs(pluginCPU - expectedCPU) <= max(2, 0.03 * expectedCPU), "cpu_percent \(pluginCPU) vs \(expectedCPU) recomputed")
+        let wall = try #require(last.sample.float("cpu_wall_percent"))
+        #expect(abs(wall - pluginCPU) <= max(3, 0.05 * pluginCPU), "cpu_wall_percent \(wall) vs cpu_percent \(pluginCPU)")
 
         let memory = try #require(api["memory_stats"])
         #expect(Double(try #require(second.integer("memory_limit_bytes"))) == memory["limit"]?.doubleValue)

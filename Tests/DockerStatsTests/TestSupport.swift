@@ -120,12 +120,12 @@ final class CollectorHarness {
         TargetInfo(kind: .container, index: 0, pid: pid, name: name, id: id, image: "rdt4nn/test", cpuset: "")
     }
 
-    /// Calls `collect` now and returns the samples it emitted.
-    func collect() throws(PluginCallError) -> [PluginSample] {
+    /// Calls `collect` now (samples stamped `realtimeNs`) and returns the samples it emitted.
+    func collect(realtimeNs: Int64 = 1_700_000_000_000_000_000) throws(PluginCallError) -> [PluginSample] {
         let before = samples.count
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        try instance.collect(monotonicNs: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec), realtimeNs: 1_700_000_000_000_000_000)
+        try instance.collect(monotonicNs: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec), realtimeNs: realtimeNs)
         return samples.since(before)
     }
 
