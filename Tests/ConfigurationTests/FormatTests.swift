@@ -202,6 +202,7 @@ import Testing
 
     @Test func nativeKeys() throws {
         let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let yaml = """
             benchmark:
               name: native
@@ -258,7 +259,6 @@ import Testing
         #expect(plan.collectorIDs == ["dockerstats", "procstat", "pressure"])
         let perfConfig = try load(yaml.replacingOccurrences(of: "perf: false, ", with: ""), baseDirectory: dir).plan.containers[0].collectors
         #expect(perfConfig.first { $0.id == "perf" }?.config == .object([("events", .array([.string("task-clock"), .string("context-switches")]))]))
-        try? FileManager.default.removeItem(atPath: dir)
     }
 
     @Test func schedulerDefaultsAndUnknownNamesPassValidation() throws {
