@@ -22,6 +22,9 @@ let package = Package(
         .library(name: "rdt4nn-pressure", type: .dynamic, targets: ["PressurePlugin"]),
         .library(name: "rdt4nn-scheduler-default", type: .dynamic, targets: ["DefaultSchedulerPlugin"]),
         .library(name: "rdt4nn-sink-file", type: .dynamic, targets: ["FileSinkPlugin"]),
+        .library(name: "rdt4nn-dockerstats", type: .dynamic, targets: ["DockerStatsPlugin"]),
+        // Benchmark harnesses (bench/*.sh build and run them).
+        .executable(name: "dockerstats-bench", targets: ["DockerStatsBench"]),
     ],
     targets: [
         // The C plugin ABI: header only.
@@ -44,8 +47,12 @@ let package = Package(
         .target(name: "Sampling", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
         // Carries samples from collectors to sinks: buffers, batches, retries, spool.
         .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
+        // Benchmark YAML: both original formats and rdt4nn's own keys, strictly validated.
+        .target(name: "Configuration", dependencies: ["YAML", "PluginABI"], swiftSettings: strictSwift),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
-        .target(name: "Runner", dependencies: ["PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
+        .target(name: "Runner", dependencies: ["Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
+        // cgroup v1/v2 and procfs readers shared by collectors.
+        .target(name: "Cgroups", swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
         .target(name: "YAML", swiftSettings: strictSwift),
         // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
@@ -61,7 +68,7 @@ let package = Package(
         // The thin executable: argument parsing and wiring.
         .executableTarget(
             name: "rdt4nn",
-            dependencies: ["ArgumentParsing", "PluginABI", "PluginHost", "DockerEngine", "Runner"],
+            dependencies: ["ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner"],
             swiftSettings: strictSwift
         ),
 
@@ -95,6 +102,21 @@ let package = Package(
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),
+        .target(
+            name: "DockerStatsPlugin",
+            dependencies: ["PluginKit", "Cgroups"],
+            path: "Plugins/DockerStats",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
+
+        // Benchmark harnesses.
+        .executableTarget(
+            name: "DockerStatsBench",
+            dependencies: ["Cgroups", "PluginHost", "PluginABI", "HTTPClient"],
+            path: "bench/dockerstats",
+            swiftSettings: strictSwift
+        ),
 
         // Tests.
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
@@ -102,6 +124,13 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Runner", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], swiftSettings: strictSwift),
         .testTarget(name: "SinkTests", dependencies: ["PluginABI", "PluginHost", "Gzip"], swiftSettings: strictSwift),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "YAML", "PluginABI"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "DockerStatsTests",
+            dependencies: ["Cgroups", "PluginHost", "PluginABI", "DockerEngine", "HTTPClient"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),

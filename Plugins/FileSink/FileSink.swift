@@ -23,12 +23,12 @@ final class FileSink: Sink {
         features: ["linux"],
         configSchemaJSON: """
             {"type": "object", "properties": {
-              "directory": {"type": "string", "description": "Where to write (the runner passes the run's results directory)."},
+              "directory": {"type": "string", "description": "Where to write (default: the run's results directory, filled in by the runner)."},
               "format": {"type": "string", "enum": ["lp", "csv"], "default": "lp",
                          "description": "lp: InfluxDB line protocol in one file; csv: one <measurement>.csv per measurement with a header."},
               "file_name": {"type": "string", "default": "metrics.lp", "description": "Line-protocol file name inside the directory."},
               "gzip": {"type": "boolean", "default": false, "description": "Compress the line-protocol file (metrics.lp.gz)."}
-            }, "required": ["directory"]}
+            }}
             """
     )
 

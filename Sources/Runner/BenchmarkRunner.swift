@@ -164,8 +164,13 @@ public final class BenchmarkRunner {
                 if let refusal = catalog.refusals.first(where: { $0.pluginID == id }) {
                     throw RunError(phase: "prepare", "\(kind) plugin '\(id)' was refused: \(refusal)")
                 }
-                let files = catalog.files.map(\.path)
-                throw RunError(phase: "prepare", "\(kind) plugin not found: '\(id)' (loaded: \(catalog.plugins.map(\.id).sorted().joined(separator: ", ")); looked in \(files.isEmpty ? "no plugin files" : files.joined(separator: ", ")))")
+                var directories: [String] = []
+                for file in catalog.files {
+                    let directory = String(file.path[..<(file.path.lastIndex(of: "/") ?? file.path.startIndex)])
+                    if !directories.contains(directory) { directories.append(directory) }
+                }
+                let loaded = catalog.plugins.map(\.id).sorted().joined(separator: ", ")
+                throw RunError(phase: "prepare", "\(kind) plugin not found: '\(id)' (loaded: \(loaded.isEmpty ? "none" : loaded); plugin directories: \(directories.isEmpty ? "none with plugin files" : directories.joined(separator: ", ")))")
             }
             plugins[id] = plugin
         }
@@ -554,6 +559,7 @@ public final class BenchmarkRunner {
     private func stopContainer(_ container: ContainerState, reason: String) {
         guard let id = container.dockerID, container.started, !container.finished else { return }
         detachCollectors(container)
+        let issuedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
         let fast = interruption.level == .immediate
         do {
             if fast {
@@ -566,7 +572,9 @@ public final class BenchmarkRunner {
         }
         if let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
         console.info(String(format: "[%7.2f s] stopped %@ (%@)", Double(HostClock.monotonicNanoseconds() - runStartMonotonicNs) / 1e9, container.plan.name, reason))
-        finishContainer(container, eventName: "container_stopped", reason: reason)
+        let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
+        finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
+                        extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast))])
     }
 
     private func detachCollectors(_ container: ContainerState) {
@@ -575,13 +583,17 @@ public final class BenchmarkRunner {
         for instance in container.collectors { instance.stop() }
     }
 
-    private func finishContainer(_ container: ContainerState, eventName: String, reason: String? = nil) {
+    private func finishContainer(
+        _ container: ContainerState, eventName: String, reason: String? = nil, issuedNs: Int64? = nil,
+        extra: [(key: String, value: JSONValue)] = []
+    ) {
         detachCollectors(container)
         container.finished = true
-        let offset = HostClock.monotonicNanoseconds() - runStartMonotonicNs
+        let offset = issuedNs ?? HostClock.monotonicNanoseconds() - runStartMonotonicNs
         container.actualStopNs = offset
         var detail: [(key: String, value: JSONValue)] = [("exit_code", container.exitCode.map { .integer(Int64($0)) } ?? .null)]
         if let reason { detail.append(("reason", .string(reason))) }
+        detail += extra
         results?.events.append(event(eventName, container: container.plan.name, planned: container.plan.stopOffsetNs, actual: offset, detail: detail))
         if container.admitted { scheduler?.release(target(container)) }
     }

@@ -1,6 +1,3 @@
-// Inert until Package.swift gives the rdt4nn target the Configuration dependency (and the
-// placeholder ValidateCommand in RunCommands.swift is deleted), so the tree builds meanwhile.
-#if canImport(Configuration)
 import ArgumentParsing
 import Configuration
 import Foundation
@@ -125,4 +122,3 @@ struct ValidateCommand: ParsableCommand {
         return (checked.errors, warnings + checked.warnings)
     }
 }
-#endif

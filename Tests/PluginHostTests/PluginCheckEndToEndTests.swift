@@ -110,10 +110,12 @@ import Testing
         #expect(help.stdout.contains("USAGE: rdt4nn plugins check [--config <file.json>]"))
     }
 
-    @Test func runSaysPlainlyThatConfigurationsAreNotReadYet() throws {
+    @Test func runAndValidateNameAMissingConfigFile() throws {
         let dir = try TestSupport.makeTemporaryDirectory()
-        let result = try TestSupport.rdt4nn(["run", "--plugins", dir, "bench.yaml"])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("not implemented yet"))
+        let run = try TestSupport.rdt4nn(["run", "--plugins", dir, dir + "/bench.yaml"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("error: \(dir)/bench.yaml: no such file"), "\(run.stderr)")
+        let validate = try TestSupport.rdt4nn(["validate", dir + "/bench.yaml"])
+        #expect(validate.status == 1)
     }
 }
