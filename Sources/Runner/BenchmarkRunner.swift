@@ -51,6 +51,8 @@ public struct RunReport: Sendable {
     public var error: RunError?
     /// Containers with the run's label still present after cleanup (should be 0).
     public var leftoverContainers: Int
+    /// How late the sampler's ticks were dispatched behind their deadlines.
+    public var samplerLateness: Sampler.Lateness?
     /// Whether the run did what was planned.
     public var succeeded: Bool { error == nil && interruptedBy == nil && leftoverContainers == 0 }
 }
@@ -662,7 +664,7 @@ public final class BenchmarkRunner {
         let report = RunReport(
             benchmarkID: benchmarkID, resultsPath: results?.path ?? "", containers: outcomes, sinks: summaries,
             collectors: sampler?.statistics ?? [], interruptedBy: interruption.level > .none ? interruption.signalName : nil,
-            error: failure, leftoverContainers: leftovers)
+            error: failure, leftoverContainers: leftovers, samplerLateness: sampler?.lateness)
         do {
             try results?.writeMetadata(metadata(report))
         } catch {
@@ -812,6 +814,14 @@ public final class BenchmarkRunner {
         members.append(("containers", .array(containerList)))
         members.append(("sinks", .array(sinkList)))
         members.append(("collectors", .array(collectorList)))
+        if let lateness = report.samplerLateness {
+            members.append(("sampler", .object([
+                ("ticks", .integer(Int64(lateness.count))),
+                ("lateness_p50_ns", .integer(lateness.p50Ns)),
+                ("lateness_p99_ns", .integer(lateness.p99Ns)),
+                ("lateness_max_ns", .integer(lateness.maxNs)),
+            ])))
+        }
         members.append(("leftover_containers", .integer(Int64(report.leftoverContainers))))
         return .object(members)
     }

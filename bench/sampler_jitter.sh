@@ -1,0 +1,67 @@
+#!/bin/sh
+# sampler_jitter.sh — how late the sampler's ticks fire, and whether any is
+# skipped, for 8 containers sampled by the dockerstats (and perf, when
+# installed) collectors at 50 ms and at 10 ms, while a busy loop occupies
+# the other core.
+#
+# Builds rdt4nn in release mode, runs a 20 s benchmark per interval with the
+# release plugins, and prints from each run's metadata.json: ticks, lateness
+# p50 / p99 / max (dispatch time minus the absolute deadline), skipped ticks
+# and overruns summed over all instances.
+# Usage: bench/sampler_jitter.sh [SECONDS]     (needs dockerd and the rdt4nn/* images)
+set -eu
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN="${1:-20}"
+swift build -c release >/dev/null
+BIN="$(swift build -c release --show-bin-path)"
+WORK="$(mktemp -d)"
+SPIN_PID=""
+cleanup() { [ -n "$SPIN_PID" ] && kill "$SPIN_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+mkdir -m 0755 "$WORK/plugins"
+for product in $(sed -n 's/.*\.library(name: "\(rdt4nn-[a-z0-9-]*\)", type: \.dynamic.*/\1/p' Package.swift); do
+    install -m 0644 "$BIN/lib$product.so" "$WORK/plugins/"
+done
+collectors="dockerstats: true"
+[ -f "$WORK/plugins/librdt4nn-perf.so" ] && collectors="$collectors
+    perf: true"
+
+# The other core is busy for the whole measurement.
+taskset -c 1 sh -c 'while :; do :; done' &
+SPIN_PID=$!
+
+for interval in 50 10; do
+    config="$WORK/jitter-$interval.yaml"
+    {
+        echo "benchmark:"
+        echo "  name: jitter-${interval}ms"
+        echo "  max_t: $SECONDS_PER_RUN"
+        echo "  interval_ms: $interval"
+        echo "  allow_shared_cores: true"
+        echo "  collectors:"
+        echo "    $collectors"
+        echo "  sink: file"
+        i=0
+        while [ $i -lt 8 ]; do
+            echo "c$i: {image: rdt4nn/busybox, args: [\"sleep\", \"600\"], cpus: \"0\", start: 0}"
+            i=$((i + 1))
+        done
+    } > "$config"
+    "$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results" "$config"
+done
+
+python3 - "$WORK/results" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+for run in sorted(os.listdir(root)):
+    m = json.load(open(os.path.join(root, run, "metadata.json")))
+    s = m.get("sampler", {})
+    cols = [c for c in m["collectors"] if c["instance"] != "host"]
+    skipped = sum(c["skipped_ticks"] for c in cols)
+    overruns = sum(c["overruns"] for c in cols)
+    collections = sum(c["collections"] for c in cols)
+    per = sum(c["collect_time_ns"] for c in cols) / max(1, collections) / 1000
+    print("%-10s ticks=%d lateness p50=%.3f ms p99=%.3f ms max=%.3f ms; %d instances, %d collections, %.1f us/collect, skipped=%d overruns=%d"
+          % (m["benchmark_name"], s.get("ticks", 0), s.get("lateness_p50_ns", 0) / 1e6, s.get("lateness_p99_ns", 0) / 1e6,
+             s.get("lateness_max_ns", 0) / 1e6, len(cols), collections, per, skipped, overruns))
+PY
