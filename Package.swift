@@ -49,8 +49,10 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
         // Benchmark YAML: both original formats and rdt4nn's own keys, strictly validated.
         .target(name: "Configuration", dependencies: ["YAML", "PluginABI"], swiftSettings: strictSwift),
+        // SIGINT/SIGTERM through a self-pipe (async-signal-safe).
+        .target(name: "CSignalPipe"),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
-        .target(name: "Runner", dependencies: ["Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
+        .target(name: "Runner", dependencies: ["CSignalPipe", "Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
         // cgroup v1/v2 and procfs readers shared by collectors.
         .target(name: "Cgroups", swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).

@@ -82,6 +82,8 @@ public final class BenchmarkRunner {
     private var runStartWallNs: Int64 = 0
     private var runEndWallNs: Int64 = 0
     private var plugins: [String: PluginDescriptor] = [:]
+    /// Ids of started, not yet stopped containers, readable from the signal thread.
+    private let runningIDs = ContainerIDSet()
 
     /// One container during the run (control thread only).
     private final class ContainerState {
@@ -131,6 +133,16 @@ public final class BenchmarkRunner {
 
     /// Runs prepare → execute → cleanup.  Cleanup always runs.
     public func run() -> RunReport {
+        let docker = self.docker
+        let runningIDs = self.runningIDs
+        let console = self.console
+        interruption.onEscalation {
+            // Second signal: containers still stopping gracefully are killed now.
+            for id in runningIDs.snapshot {
+                console.info("killing \(id.prefix(12))")
+                try? docker.killContainer(id)
+            }
+        }
         var failure: RunError?
         do {
             try prepare()
@@ -486,6 +498,7 @@ public final class BenchmarkRunner {
             return
         }
         let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
+        runningIDs.insert(id)
         container.started = true
         container.actualStartNs = issuedNs
         var detail: [(key: String, value: JSONValue)] = [
@@ -576,7 +589,7 @@ public final class BenchmarkRunner {
         console.info(String(format: "[%7.2f s] stopped %@ (%@)", Double(HostClock.monotonicNanoseconds() - runStartMonotonicNs) / 1e9, container.plan.name, reason))
         let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
         finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
-                        extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast))])
+                        extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
     }
 
     private func detachCollectors(_ container: ContainerState) {
@@ -591,6 +604,7 @@ public final class BenchmarkRunner {
     ) {
         detachCollectors(container)
         container.finished = true
+        if let id = container.dockerID { runningIDs.remove(id) }
         let offset = issuedNs ?? HostClock.monotonicNanoseconds() - runStartMonotonicNs
         container.actualStopNs = offset
         var detail: [(key: String, value: JSONValue)] = [("exit_code", container.exitCode.map { .integer(Int64($0)) } ?? .null)]
@@ -602,12 +616,11 @@ public final class BenchmarkRunner {
 
     private func showProgress(offset: Int64, endNs: Int64?) {
         let running = containers.filter { $0.started && !$0.finished }.count
-        let statistics = sampler?.statistics ?? []
-        let collections = statistics.reduce(0) { $0 + $1.collections }
+        let received = pipeline?.summaries.first?.received ?? 0
         let seconds = max(0.001, Double(offset) / 1e9)
         let total = endNs.map { String(format: "%.0f s", Double($0) / 1e9) } ?? "∞"
-        console.progress(String(format: "[%6.1f s / %@] %d/%d containers running · %.0f collections/s · sink backlog %d",
-                                seconds, total, running, containers.count, Double(collections) / seconds, pipeline?.backlog ?? 0))
+        console.progress(String(format: "[%6.1f s / %@] %d/%d containers running · %.0f samples/s · sink backlog %d",
+                                seconds, total, running, containers.count, Double(received) / seconds, pipeline?.backlog ?? 0))
     }
 
     // MARK: - Cleanup
@@ -617,7 +630,8 @@ public final class BenchmarkRunner {
         runEndWallNs = HostClock.realtimeNanoseconds()
         // Stop every container this run started, then remove every one it created.
         for container in containers where container.started && !container.finished {
-            stopContainer(container, reason: failure == nil ? "end of run" : "cleanup")
+            let reason = failure != nil ? "cleanup after an error" : interruption.level > .none ? "interrupted by \(interruption.signalName)" : "end of run"
+            stopContainer(container, reason: reason)
         }
         sampler?.stop()
         for index in hostCollectors.indices {
@@ -825,6 +839,14 @@ public final class BenchmarkRunner {
         members.append(("leftover_containers", .integer(Int64(report.leftoverContainers))))
         return .object(members)
     }
+}
+
+/// Container ids shared with the signal thread.
+final class ContainerIDSet: Sendable {
+    private let ids = Mutex<Set<String>>([])
+    func insert(_ id: String) { ids.withLock { _ = $0.insert(id) } }
+    func remove(_ id: String) { ids.withLock { _ = $0.remove(id) } }
+    var snapshot: Set<String> { ids.withLock { $0 } }
 }
 
 /// The host version recorded in metadata.

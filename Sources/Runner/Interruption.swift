@@ -1,4 +1,6 @@
+import CSignalPipe
 import Dispatch
+import Foundation
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,8 +11,9 @@ import Synchronization
 ///
 /// The first signal asks for a graceful end (containers are stopped with
 /// their timeout, everything is flushed); the second skips graceful stops
-/// but still removes every container.  Signals are delivered through
-/// Dispatch, never in an async-signal context.
+/// but still removes every container.  The C handler only writes the
+/// signal number into a pipe (the self-pipe trick); a reader thread acts on
+/// it, never in an async-signal context.
 public final class Interruption: Sendable {
     /// How urgently the run must end.
     public enum Level: Int, Sendable, Comparable {
@@ -20,29 +23,51 @@ public final class Interruption: Sendable {
 
     private let state = Mutex<(level: Level, signal: Int32)>((.none, 0))
     private let wakeup = DispatchSemaphore(value: 0)
-    private let queue = DispatchQueue(label: "rdt4nn.signals")
+    private let escalation = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// A watcher that is not installed (for tests and library use).
     public init() {}
 
-    /// Starts catching SIGINT and SIGTERM for the rest of the process
-    /// (the sources live as long as the process; install once).
-    public func install() {
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [self] in self.raise(signal: number) }
-            source.resume()
+    /// Starts catching SIGINT and SIGTERM for the rest of the process.
+    /// - Returns: false when the handlers could not be installed.
+    @discardableResult
+    public func install() -> Bool {
+        let readEnd = CSignalPipe_install()
+        guard readEnd >= 0 else { return false }
+        let thread = Thread { [self] in
+            var byte: UInt8 = 0
+            while true {
+                let count = read(readEnd, &byte, 1)
+                if count == 1 {
+                    raise(signal: Int32(byte))
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
         }
+        thread.name = "rdt4nn-signals"
+        thread.start()
+        return true
     }
 
     /// Records a signal (also used by tests to simulate one).
     public func raise(signal number: Int32) {
-        state.withLock { state in
+        let level = state.withLock { state -> Level in
             state.level = state.level == .none ? .graceful : .immediate
             state.signal = number
+            return state.level
         }
         wakeup.signal()
+        // A blocked graceful stop cannot notice the second signal itself.
+        if level == .immediate, let handler = escalation.withLock({ $0 }) { handler() }
+    }
+
+    /// Runs `handler` (on the signal thread) when a second signal asks for an
+    /// immediate end -- e.g. to kill containers whose graceful stop is pending.
+    public func onEscalation(_ handler: @escaping @Sendable () -> Void) {
+        escalation.withLock { $0 = handler }
     }
 
     /// The current level.

@@ -1,0 +1,117 @@
+import DockerEngine
+import Foundation
+import Testing
+
+/// `rdt4nn run` as a user runs it: the built binary, real signals, real dockerd.
+@Suite(.serialized) struct CLIRunTests {
+    static var products: String {
+        (((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "") as NSString).deletingLastPathComponent
+    }
+
+    /// A plugins directory with copies of the built plugins the test needs.
+    static func plugins(_ names: [String]) throws -> String {
+        let dir = NSTemporaryDirectory() + "rdt4nn-cli-plugins-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        for name in names {
+            try FileManager.default.copyItem(atPath: products + "/lib\(name).so", toPath: dir + "/lib\(name).so")
+        }
+        return dir
+    }
+
+    static func write(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "rdt4nn-cli-" + UUID().uuidString + ".yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func ctrlCDuringExecuteEndsTheRunAndRemovesEveryContainer() throws {
+        guard let docker = try? DockerClient(), (try? docker.imageExists("rdt4nn/spin")) == true else {
+            print("skipping: dockerd or the rdt4nn/spin image is not available")
+            return
+        }
+        let config = try Self.write("""
+            benchmark:
+              name: cli-sigint
+              max_t: 60
+              interval_ms: 100
+              collectors: {dockerstats: true}
+              allow_shared_cores: true
+            a: {image: rdt4nn/spin, cpus: "0"}
+            b: {image: rdt4nn/spin, cpus: "0", start: 1}
+            """)
+        let results = NSTemporaryDirectory() + "rdt4nn-cli-results-" + UUID().uuidString
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.products + "/rdt4nn")
+        process.arguments = ["run", "--plugins", try Self.plugins(["rdt4nn-scheduler-default", "rdt4nn-sink-file", "rdt4nn-dockerstats"]),
+                             "--results", results, config]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Let both containers start, then press Ctrl-C once.
+        Thread.sleep(forTimeInterval: 2.5)
+        kill(process.processIdentifier, SIGINT)
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("SIGINT: ending the run"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: results)
+        #expect(runs.count == 1)
+        let id = try #require(runs.first)
+        #expect(try docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"]).isEmpty)
+        let metrics = try String(contentsOfFile: "\(results)/\(id)/metrics.lp", encoding: .utf8)
+        #expect(metrics.contains("docker_stats,"))
+        #expect(metrics.contains("benchmark_meta,"))
+        let metadata = try String(contentsOfFile: "\(results)/\(id)/metadata.json", encoding: .utf8)
+        #expect(metadata.contains("\"interrupted_by\": \"SIGINT\""))
+    }
+
+    @Test func aSecondCtrlCSkipsGracefulStopsButStillRemovesEverything() throws {
+        guard let docker = try? DockerClient(), (try? docker.imageExists("rdt4nn/busybox")) == true else {
+            print("skipping: dockerd or the rdt4nn/busybox image is not available")
+            return
+        }
+        // busybox sleep as PID 1 ignores SIGTERM: a graceful stop would wait its full timeout.
+        let config = try Self.write("""
+            benchmark:
+              name: cli-double
+              max_t: 60
+              collectors: {}
+            a: {image: rdt4nn/busybox, args: ["sleep", "600"]}
+            """)
+        let results = NSTemporaryDirectory() + "rdt4nn-cli-results-" + UUID().uuidString
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.products + "/rdt4nn")
+        process.arguments = ["run", "--plugins", try Self.plugins(["rdt4nn-scheduler-default", "rdt4nn-sink-file"]), "--results", results, config]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let pressed = Date()
+        kill(process.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(Date().timeIntervalSince(pressed) < 8, "the second Ctrl-C kills instead of waiting out the 10 s stop timeout")
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: results).first)
+        #expect(try docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"]).isEmpty)
+        let events = try String(contentsOfFile: "\(results)/\(id)/events.jsonl", encoding: .utf8)
+        #expect(events.contains("\"graceful\":false"))
+    }
+
+    @Test func dockerdUnreachableIsAClearError() throws {
+        let config = try Self.write("benchmark:\n  name: x\n  max_t: 1\na: {image: rdt4nn/spin}\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.products + "/rdt4nn")
+        process.arguments = ["run", "--docker-socket", "/nonexistent/docker.sock", "--plugins", try Self.plugins([]), config]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("error: cannot reach dockerd"), "\(text)")
+        #expect(text.contains("/nonexistent/docker.sock"))
+    }
+}
