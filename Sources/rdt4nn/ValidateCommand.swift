@@ -1,5 +1,6 @@
 import ArgumentParsing
 import Configuration
+import DockerEngine
 import Foundation
 import PluginABI
 import PluginHost
@@ -20,6 +21,7 @@ struct ValidateCommand: ParsableCommand {
             .flag("json", help: "Print the resolved plan (secrets masked) as JSON."),
             .flag("lenient", help: "Report unknown keys as warnings instead of errors."),
             .flag("host-independent", help: "Report cpus and memory nodes missing on this host as warnings."),
+            .flag("skip-images", help: "Do not ask dockerd whether the images are present."),
             .positional("files", help: "Benchmark YAML files.", repeatable: true),
         ]
     )
@@ -30,6 +32,7 @@ struct ValidateCommand: ParsableCommand {
     let json: Bool
     let lenient: Bool
     let hostIndependent: Bool
+    let skipImages: Bool
 
     init(arguments: ParsedArguments) {
         directories = pluginDirectories(arguments)
@@ -38,6 +41,7 @@ struct ValidateCommand: ParsableCommand {
         json = arguments.flag("json")
         lenient = arguments.flag("lenient")
         hostIndependent = arguments.flag("host-independent")
+        skipImages = arguments.flag("skip-images")
     }
 
     func run() throws -> ExitCode {
@@ -48,6 +52,11 @@ struct ValidateCommand: ParsableCommand {
         )
         var failed = false
         var reports: [JSONValue] = []
+        // Images are checked against dockerd when it answers; otherwise that one check is skipped, said once.
+        let docker: DockerClient? = skipImages || hostIndependent ? nil : try? DockerClient()
+        if docker == nil && !skipImages && !hostIndependent {
+            printError("warning: dockerd is not reachable: whether the images are present was not checked")
+        }
         for file in files {
             var errors: [ConfigError] = []
             var warnings: [ConfigWarning] = []
@@ -58,6 +67,9 @@ struct ValidateCommand: ParsableCommand {
                 let checked = checkPlugins(config.plan)
                 errors += checked.errors
                 warnings += checked.warnings
+                if let docker {
+                    errors += ConfigLoader.checkImages(config.plan) { image in (try? docker.imageExists(image)) ?? false }
+                }
                 loaded = config
             } catch {
                 errors = error.errors
