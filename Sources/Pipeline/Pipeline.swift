@@ -82,6 +82,10 @@ final class Lane: @unchecked Sendable {
 
     private struct State {
         var buffer: [PluginSample] = []
+        /// Samples at the front of `buffer` the writer is sending now: an
+        /// overflow must not spool or drop them, or the write's result would
+        /// remove other samples than the ones sent.
+        var inFlight = 0
         var oldestArrivalNs: Int64 = 0
         var summary: SinkSummary
         var stopRequested = false
@@ -133,15 +137,17 @@ final class Lane: @unchecked Sendable {
             }
             if state.buffer.isEmpty { state.oldestArrivalNs = HostClock.monotonicNanoseconds() }
             state.buffer += samples
-            let excess = state.buffer.count - policy.bufferLimit
+            // The oldest samples not being written leave first.
+            let excess = min(state.buffer.count - policy.bufferLimit, state.buffer.count - state.inFlight)
+            let oldestIdle = state.inFlight..<(state.inFlight + max(excess, 0))
             if excess > 0 {
                 switch policy.overflow {
                 case .spool:
-                    let oldest = Array(state.buffer.prefix(excess))
-                    state.buffer.removeFirst(excess)
+                    let oldest = Array(state.buffer[oldestIdle])
+                    state.buffer.removeSubrange(oldestIdle)
                     spoolError = spillToSpool(oldest, state: &state)
                 case .dropOldest:
-                    state.buffer.removeFirst(excess)
+                    state.buffer.removeSubrange(oldestIdle)
                     state.summary.dropped += excess
                     state.droppedSinceLog += excess
                 case .fail:
@@ -233,6 +239,7 @@ final class Lane: @unchecked Sendable {
             let count = state.buffer.count
             let due = count >= policy.batchSize || (count > 0 && (now - state.oldestArrivalNs >= policy.flushIntervalNs || state.stopRequested))
             if due {
+                state.inFlight = min(count, policy.batchSize)
                 return .write(Array(state.buffer.prefix(policy.batchSize)), fromReplay: false)
             }
             if state.stopRequested && count == 0 { return .finish }
@@ -249,6 +256,7 @@ final class Lane: @unchecked Sendable {
         do {
             outcome = try sink.write(batch)
         } catch {
+            state.withLock { $0.inFlight = 0 }
             fail("the sink broke the write contract: \(error)")
             return
         }
@@ -260,6 +268,7 @@ final class Lane: @unchecked Sendable {
         let now = HostClock.monotonicNanoseconds()
         let message: String? = state.withLock { state in
             if !fromReplay {
+                state.inFlight = 0
                 state.buffer.removeFirst(processed)
                 if !state.buffer.isEmpty && processed > 0 { state.oldestArrivalNs = now }
             } else {
