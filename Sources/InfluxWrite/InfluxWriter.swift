@@ -102,10 +102,10 @@ public final class InfluxWriter {
         let body = ErrorBody(body: response.body, headerMessage: response.headers["X-Influxdb-Error"])
         // /query answers 200 even for failed statements: look at results[0].error.
         var statementError: String?
-        if response.status == 200, let json = try? JSONValue.parse(response.bodyText) {
+        if response.isSuccess, let json = try? JSONValue.parse(response.bodyText) {
             statementError = json["results"]?.arrayValue?.first?["error"]?.stringValue
         }
-        if response.status == 200 && statementError == nil { return }
+        if response.isSuccess && statementError == nil { return }
         let reason = statementError ?? body.message
         if response.status == 401 || response.status == 403 || reason.contains("privilege") || reason.contains("authoriz") {
             // Not allowed to create: fine if the database exists (the write probe tells).
