@@ -1,3 +1,6 @@
+// Inert until Package.swift gives the rdt4nn target the ResultsUpload and InfluxWrite
+// dependencies (and RootCommand lists UploadCommand.self), so the tree builds meanwhile.
+#if canImport(ResultsUpload)
 import ArgumentParsing
 import InfluxWrite
 import ResultsUpload
@@ -160,3 +163,4 @@ struct ProgressDisplay {
         drawn = false
     }
 }
+#endif
