@@ -13,36 +13,43 @@ public enum CBatchBuilder {
     /// Calls `body` with a batch whose pointers are valid during the call only.
     public static func withBatch<R>(_ samples: [PluginSample], _ body: (UnsafePointer<rdt4nn_batch>) -> R) -> R {
         // One arena holds every string, NUL-terminated; pointers are computed
-        // once the arena no longer grows.
+        // once the arena no longer grows.  Offsets go into flat arrays (no
+        // per-string or per-sample allocation: this runs for every batch).
         var arena: [CChar] = []
+        arena.reserveCapacity(samples.count * 256)
         func intern(_ s: String) -> Int {
             let offset = arena.count
-            arena.append(contentsOf: s.utf8CString)
+            var s = s
+            s.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { arena.append(contentsOf: $0) }
+            }
+            arena.append(0)
             return offset
         }
         var measurementOffsets: [Int] = []
-        var tagOffsets: [[(Int, Int)]] = []
-        var fieldLayouts: [[FieldLayout]] = []
+        measurementOffsets.reserveCapacity(samples.count)
+        var tagOffsetsFlat: [(Int, Int)] = []
+        var fieldLayoutsFlat: [FieldLayout] = []
         for sample in samples {
             measurementOffsets.append(intern(sample.measurement))
-            tagOffsets.append(sample.tags.map { (intern($0.key), intern($0.value)) })
-            fieldLayouts.append(
-                sample.fields.map { field in
-                    let key = intern(field.key)
-                    switch field.value {
-                    case .float(let d): return FieldLayout(key: key, type: RDT4NN_FIELD_F64, bits: d.bitPattern, string: -1)
-                    case .integer(let i): return FieldLayout(key: key, type: RDT4NN_FIELD_I64, bits: UInt64(bitPattern: i), string: -1)
-                    case .unsigned(let u): return FieldLayout(key: key, type: RDT4NN_FIELD_U64, bits: u, string: -1)
-                    case .boolean(let b): return FieldLayout(key: key, type: RDT4NN_FIELD_BOOL, bits: b ? 1 : 0, string: -1)
-                    case .string(let s): return FieldLayout(key: key, type: RDT4NN_FIELD_STRING, bits: 0, string: intern(s))
-                    }
+            for tag in sample.tags { tagOffsetsFlat.append((intern(tag.key), intern(tag.value))) }
+            for field in sample.fields {
+                let key = intern(field.key)
+                let layout: FieldLayout
+                switch field.value {
+                case .float(let d): layout = FieldLayout(key: key, type: RDT4NN_FIELD_F64, bits: d.bitPattern, string: -1)
+                case .integer(let i): layout = FieldLayout(key: key, type: RDT4NN_FIELD_I64, bits: UInt64(bitPattern: i), string: -1)
+                case .unsigned(let u): layout = FieldLayout(key: key, type: RDT4NN_FIELD_U64, bits: u, string: -1)
+                case .boolean(let b): layout = FieldLayout(key: key, type: RDT4NN_FIELD_BOOL, bits: b ? 1 : 0, string: -1)
+                case .string(let s): layout = FieldLayout(key: key, type: RDT4NN_FIELD_STRING, bits: 0, string: intern(s))
                 }
-            )
+                fieldLayoutsFlat.append(layout)
+            }
         }
         return arena.withUnsafeBufferPointer { arenaBuffer in
             let base = arenaBuffer.baseAddress!
-            let tagCount = tagOffsets.reduce(0) { $0 + $1.count }
-            let fieldCount = fieldLayouts.reduce(0) { $0 + $1.count }
+            let tagCount = tagOffsetsFlat.count
+            let fieldCount = fieldLayoutsFlat.count
             let tags = UnsafeMutablePointer<rdt4nn_tag>.allocate(capacity: max(tagCount, 1))
             let fields = UnsafeMutablePointer<rdt4nn_field>.allocate(capacity: max(fieldCount, 1))
             let cSamples = UnsafeMutablePointer<rdt4nn_sample>.allocate(capacity: max(samples.count, 1))
@@ -55,12 +62,14 @@ public enum CBatchBuilder {
             var fieldCursor = 0
             for (index, sample) in samples.enumerated() {
                 let firstTag = tagCursor
-                for (key, value) in tagOffsets[index] {
+                for _ in 0..<sample.tags.count {
+                    let (key, value) = tagOffsetsFlat[tagCursor]
                     tags[tagCursor] = rdt4nn_tag(key: base + key, value: base + value)
                     tagCursor += 1
                 }
                 let firstField = fieldCursor
-                for layout in fieldLayouts[index] {
+                for _ in 0..<sample.fields.count {
+                    let layout = fieldLayoutsFlat[fieldCursor]
                     var field = rdt4nn_field()
                     field.key = base + layout.key
                     field.type = layout.type
