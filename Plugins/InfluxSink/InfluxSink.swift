@@ -98,14 +98,14 @@ final class InfluxSink: Sink {
         guard let writer else {
             return SinkWriteResult(status: .fatal, processedCount: 0, message: "write called before a successful start")
         }
-        let samples = batch.samples()
+        let count = batch.count
         lines.removeAll()
         sampleOfLine.removeAll(keepingCapacity: true)
         var rejected: [Int] = []
         var localReason: String?
-        for (index, sample) in samples.enumerated() {
+        for index in 0..<count {
             do {
-                let point = Point(sample)
+                let point = Point(batch.raw.pointee.samples[index])
                 let added = try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
                     try encoder.append(point, to: &buffer)
                 }
@@ -117,7 +117,7 @@ final class InfluxSink: Sink {
         }
         let report = writer.write(lines)
         // Samples [0, processed) are settled: every line up to the first unsettled one.
-        let processed = report.processedCount < sampleOfLine.count ? sampleOfLine[report.processedCount] : samples.count
+        let processed = report.processedCount < sampleOfLine.count ? sampleOfLine[report.processedCount] : count
         rejected = rejected.filter { $0 < processed }
         rejected += report.rejected.map { sampleOfLine[$0.index] }
         rejected.sort()
@@ -159,22 +159,27 @@ extension InfluxWriteError.Kind {
 }
 
 extension Point {
-    /// The encoder's view of a host sample.
-    init(_ sample: PluginSample) {
-        self.init(
-            measurement: sample.measurement,
-            tags: sample.tags.map { Tag($0.key, $0.value) },
-            fields: sample.fields.map { field in
-                switch field.value {
-                case .float(let d): Field(field.key, .float(d))
-                case .integer(let i): Field(field.key, .integer(i))
-                case .unsigned(let u): Field(field.key, .unsigned(u))
-                case .boolean(let b): Field(field.key, .boolean(b))
-                case .string(let s): Field(field.key, .string(s))
-                }
-            },
-            timestampNanoseconds: sample.timestampNanoseconds
-        )
+    /// The encoder's view of a C sample (borrowed for the call; strings are copied).
+    init(_ sample: rdt4nn_sample) {
+        var tags: [Tag] = []
+        tags.reserveCapacity(Int(sample.n_tags))
+        for i in 0..<Int(sample.n_tags) {
+            tags.append(Tag(String(cString: sample.tags[i].key), String(cString: sample.tags[i].value)))
+        }
+        var fields: [Field] = []
+        fields.reserveCapacity(Int(sample.n_fields))
+        for i in 0..<Int(sample.n_fields) {
+            let field = sample.fields[i]
+            let key = String(cString: field.key)
+            switch field.type {
+            case RDT4NN_FIELD_F64: fields.append(Field(key, .float(field.v.f64)))
+            case RDT4NN_FIELD_I64: fields.append(Field(key, .integer(field.v.i64)))
+            case RDT4NN_FIELD_U64: fields.append(Field(key, .unsigned(field.v.u64)))
+            case RDT4NN_FIELD_BOOL: fields.append(Field(key, .boolean(field.v.u64 != 0)))
+            default: fields.append(Field(key, .string(field.v.str.map { String(cString: $0) } ?? "")))
+            }
+        }
+        self.init(measurement: String(cString: sample.measurement), tags: tags, fields: fields, timestampNanoseconds: sample.t_real_ns)
     }
 }
 
