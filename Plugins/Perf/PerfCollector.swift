@@ -173,7 +173,7 @@ final class PerfCollector: Collector {
             }
         }
 
-        let active = try probe(requested, on: slots[0], options: options, context: context)
+        let active = try probe(requested, on: slots[0], slotCount: slots.count, options: options, context: context)
         let opened: PerfCounterSet
         do {
             opened = try PerfCounterSet(events: active, slots: slots, options: options)
@@ -228,7 +228,7 @@ final class PerfCollector: Collector {
     }
 
     /// Keeps the events the kernel accepts on `slot`; reports the others once.
-    private func probe(_ events: [PerfEventSpec], on slot: CounterSlot, options: CounterOpenOptions, context: PluginContext) throws(PluginError) -> [PerfEventSpec] {
+    private func probe(_ events: [PerfEventSpec], on slot: CounterSlot, slotCount: Int, options: CounterOpenOptions, context: PluginContext) throws(PluginError) -> [PerfEventSpec] {
         var active: [PerfEventSpec] = []
         var refused: [String] = []
         var vendor: String?
@@ -248,7 +248,7 @@ final class PerfCollector: Collector {
             case 0:
                 active.append(event)
             case EACCES, EPERM, EMFILE, ENFILE, ESRCH, EBUSY, EBADF:
-                throw classify(CounterOpenError(code: code, event: event, slot: slot, role: "probe"), budget: events.count)
+                throw classify(CounterOpenError(code: code, event: event, slot: slot, role: "probe"), budget: events.count * slotCount)
             default:
                 let reason = "perf_event_open: \(Self.describe(code))\(Self.explanation(code))"
                 refused.append("\(event.name) (\(Self.errnoName(code)))")
@@ -365,7 +365,7 @@ final class PerfCollector: Collector {
     static func cpuVendor() -> String {
         guard let text = ProcFiles.read("/proc/cpuinfo", limit: 1 << 16) else { return "" }
         for line in text.split(separator: "\n") where line.hasPrefix("vendor_id") {
-            if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: " \t") }
+            if let colon = line.firstIndex(of: ":") { return String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }) }
         }
         return ""
     }
@@ -393,15 +393,6 @@ final class PerfCollector: Collector {
         case ENOSYS: "; the kernel has no perf_event support"
         default: ""
         }
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        var text = self
-        while let first = text.first, set.contains(first) { text = text.dropFirst() }
-        while let last = text.last, set.contains(last) { text = text.dropLast() }
-        return String(text)
     }
 }
 

@@ -42,8 +42,8 @@ enum PerfSchema {
         }
         var fields: [JSONValue] = []
         for event in PerfEventCatalog.named {
-            fields.append(field(event.field, "i64", event.unit, "delta", "\(event.name): \(event.summary) in the interval, scaled for multiplexing (raw x enabled / running per CPU, summed); absent when not counted"))
-            fields.append(field(event.enabledField, "i64", "ns", "delta", "time \(event.name) was enabled in the interval (cgroup mode: time the container ran), summed over CPUs"))
+            fields.append(field(event.field, "i64", event.unit, "delta", "\(event.name): \(event.summary); per-interval delta summed over CPUs, each CPU scaled by enabled/running; absent when not counted"))
+            fields.append(field(event.enabledField, "i64", "ns", "delta", "time \(event.name) was enabled in the interval, summed over CPUs (cgroup and per-task events: time the target's tasks were on a CPU)"))
             fields.append(field(event.runningField, "i64", "ns", "delta", "time \(event.name) was on a counter in the interval, summed over CPUs (below enabled = multiplexed)"))
         }
         fields.append(field("ipc", "f64", "1", "gauge", "instructions / cycles in the interval"))
