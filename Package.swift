@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "rdt4nn-scheduler-default", type: .dynamic, targets: ["DefaultSchedulerPlugin"]),
         .library(name: "rdt4nn-sink-file", type: .dynamic, targets: ["FileSinkPlugin"]),
         .library(name: "rdt4nn-dockerstats", type: .dynamic, targets: ["DockerStatsPlugin"]),
+        .library(name: "rdt4nn-perf", type: .dynamic, targets: ["PerfPlugin"]),
         // Benchmark harnesses (bench/*.sh build and run them).
         .executable(name: "dockerstats-bench", targets: ["DockerStatsBench"]),
     ],
@@ -53,6 +54,8 @@ let package = Package(
         .target(name: "CSignalPipe"),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
         .target(name: "Runner", dependencies: ["CSignalPipe", "Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
+        // perf_event_open(2) for Swift: the variadic syscall, the ioctls, perf_event_attr bitfields.
+        .target(name: "CPerfEvent", cSettings: [.define("_GNU_SOURCE")]),
         // cgroup v1/v2 and procfs readers shared by collectors.
         .target(name: "Cgroups", swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
@@ -111,6 +114,13 @@ let package = Package(
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),
+        .target(
+            name: "PerfPlugin",
+            dependencies: ["PluginKit", "CPerfEvent"],
+            path: "Plugins/Perf",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
 
         // Benchmark harnesses.
         .executableTarget(
@@ -131,6 +141,11 @@ let package = Package(
             name: "DockerStatsTests",
             dependencies: ["Cgroups", "PluginHost", "PluginABI", "DockerEngine", "HTTPClient"],
             exclude: ["Fixtures"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PerfPluginTests",
+            dependencies: ["PerfPlugin", "PluginABI", "PluginHost", "CPerfEvent"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
