@@ -24,8 +24,10 @@ let package = Package(
         .library(name: "rdt4nn-sink-file", type: .dynamic, targets: ["FileSinkPlugin"]),
         .library(name: "rdt4nn-dockerstats", type: .dynamic, targets: ["DockerStatsPlugin"]),
         .library(name: "rdt4nn-perf", type: .dynamic, targets: ["PerfPlugin"]),
+        .library(name: "rdt4nn-sink-influx", type: .dynamic, targets: ["InfluxSinkPlugin"]),
         // Benchmark harnesses (bench/*.sh build and run them).
         .executable(name: "dockerstats-bench", targets: ["DockerStatsBench"]),
+        .executable(name: "influx-write-bench", targets: ["InfluxWriteBench"]),
     ],
     targets: [
         // The C plugin ABI: header only.
@@ -68,12 +70,22 @@ let package = Package(
         // gzip through the system zlib (sinks compress batches and files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: strictSwift),
+        // InfluxDB 1.x/2.x writes: statuses, partial writes, bisection (the influx sink and upload).
+        .target(name: "InfluxWrite", dependencies: ["HTTPClient", "Gzip", "PluginABI"], swiftSettings: strictSwift),
+        // Replays a results directory into InfluxDB (rdt4nn upload).
+        .target(
+            name: "ResultsUpload",
+            dependencies: ["InfluxWrite", "LineProtocol", "Pipeline", "PluginABI", "CZlib"],
+            swiftSettings: strictSwift
+        ),
         // The Docker Engine API over its unix socket.
         .target(name: "DockerEngine", dependencies: ["HTTPClient"], swiftSettings: strictSwift),
         // The thin executable: argument parsing and wiring.
         .executableTarget(
             name: "rdt4nn",
-            dependencies: ["ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner"],
+            dependencies: [
+                "ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner", "InfluxWrite", "ResultsUpload",
+            ],
             swiftSettings: strictSwift
         ),
 
@@ -121,12 +133,25 @@ let package = Package(
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),
+        .target(
+            name: "InfluxSinkPlugin",
+            dependencies: ["PluginKit", "InfluxWrite", "LineProtocol"],
+            path: "Plugins/InfluxSink",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
 
         // Benchmark harnesses.
         .executableTarget(
             name: "DockerStatsBench",
             dependencies: ["Cgroups", "PluginHost", "PluginABI", "HTTPClient"],
             path: "bench/dockerstats",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "InfluxWriteBench",
+            dependencies: ["PluginABI", "PluginHost", "LineProtocol", "Gzip", "HTTPClient"],
+            path: "bench/influx_write",
             swiftSettings: strictSwift
         ),
 
@@ -146,6 +171,11 @@ let package = Package(
         .testTarget(
             name: "PerfPluginTests",
             dependencies: ["PerfPlugin", "PluginABI", "PluginHost", "CPerfEvent"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "InfluxSinkTests",
+            dependencies: ["InfluxWrite", "ResultsUpload", "Pipeline", "PluginABI", "PluginHost", "Gzip", "HTTPClient", "LineProtocol"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),

@@ -231,6 +231,7 @@ final class PerfCollector: Collector {
     private func probe(_ events: [PerfEventSpec], on slot: CounterSlot, slotCount: Int, options: CounterOpenOptions, context: PluginContext) throws(PluginError) -> [PerfEventSpec] {
         var active: [PerfEventSpec] = []
         var refused: [String] = []
+        var unsupported: [(event: PerfEventSpec, reason: String)] = []
         var vendor: String?
         for event in events {
             if let wanted = event.vendor {
@@ -239,7 +240,7 @@ final class PerfCollector: Collector {
                 if actual != wanted {
                     let reason = "its raw code is defined for \(wanted) CPUs (Skylake and later) and this CPU is \(actual.isEmpty ? "of unknown vendor" : actual)"
                     refused.append("\(event.name) (\(reason))")
-                    reportUnsupported(event, reason: reason, context: context)
+                    unsupported.append((event, reason))
                     continue
                 }
             }
@@ -252,18 +253,31 @@ final class PerfCollector: Collector {
             default:
                 let reason = "perf_event_open: \(Self.describe(code))\(Self.explanation(code))"
                 refused.append("\(event.name) (\(Self.errnoName(code)))")
-                reportUnsupported(event, reason: reason, context: context)
+                unsupported.append((event, reason))
             }
         }
+        reportUnsupported(unsupported, context: context)
         guard !active.isEmpty else {
             throw .unsupported("none of the configured perf events can be counted on this machine: \(refused.joined(separator: ", "))")
         }
         return active
     }
 
-    private func reportUnsupported(_ event: PerfEventSpec, reason: String, context: PluginContext) {
-        guard reportedUnsupported.insert(event.name).inserted else { return }
-        context.log(.warn, "event '\(event.name)' is not supported here (\(reason)); it is left out of every sample")
+    /// Logs unsupported events once, one line per reason.
+    private func reportUnsupported(_ events: [(event: PerfEventSpec, reason: String)], context: PluginContext) {
+        var byReason: [(reason: String, names: [String])] = []
+        for (event, reason) in events where reportedUnsupported.insert(event.name).inserted {
+            if let index = byReason.firstIndex(where: { $0.reason == reason }) {
+                byReason[index].names.append(event.name)
+            } else {
+                byReason.append((reason, [event.name]))
+            }
+        }
+        for group in byReason {
+            let names = group.names.map { "'\($0)'" }.joined(separator: ", ")
+            let verb = group.names.count == 1 ? "event \(names) is" : "events \(names) are"
+            context.log(.warn, "\(verb) not supported here (\(group.reason)); left out of every sample")
+        }
     }
 
     /// Maps a failed open to the status the host acts on.

@@ -14,7 +14,7 @@ struct RootCommand: ParsableCommand {
             (see 'rdt4nn plugins list') and runs benchmarks described in YAML.
             """,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, PluginsCommand.self, CleanupCommand.self, VersionCommand.self,
+            RunCommand.self, ValidateCommand.self, PluginsCommand.self, UploadCommand.self, CleanupCommand.self, VersionCommand.self,
         ]
     )
 

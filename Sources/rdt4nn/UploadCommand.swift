@@ -1,6 +1,3 @@
-// Inert until Package.swift gives the rdt4nn target the ResultsUpload and InfluxWrite
-// dependencies (and RootCommand lists UploadCommand.self), so the tree builds meanwhile.
-#if canImport(ResultsUpload)
 import ArgumentParsing
 import InfluxWrite
 import ResultsUpload
@@ -163,4 +160,3 @@ struct ProgressDisplay {
         drawn = false
     }
 }
-#endif
