@@ -254,14 +254,23 @@ public final class BenchmarkRunner {
             let sink: SinkInstance
             do {
                 sink = try SinkInstance(descriptor: descriptor, instanceName: use.plugin.id, config: config, log: pluginLog)
+            } catch {
+                throw RunError(phase: "prepare", "sink '\(use.plugin.id)': \(error.message)")
+            }
+            sinks.append(sink)
+            var lane: any PipelineSink = sink
+            do {
                 try sink.start()
+            } catch let error where error.status == .retry {
+                // Not reachable yet (e.g. influxd still starting): buffer and spool, start again before writing.
+                console.warning("sink '\(use.plugin.id)' is not ready (\(error.message)); samples are kept and the sink is started again before each write")
+                lane = LateStartingSink(sink)
             } catch {
                 throw RunError(phase: "prepare", "sink '\(use.plugin.id)' cannot start: \(error.message)")
             }
-            sinks.append(sink)
             var policy = use.policy
             if policy.spoolPath == nil, let results { policy.spoolPath = results.path + "/spool-\(use.plugin.id).jsonl" }
-            lanes.append((use.plugin.id, sink, policy))
+            lanes.append((use.plugin.id, lane, policy))
         }
         let console = self.console
         pipeline = Pipeline(sinks: lanes, log: { console.warning($0) })
@@ -838,6 +847,34 @@ public final class BenchmarkRunner {
         }
         members.append(("leftover_containers", .integer(Int64(report.leftoverContainers))))
         return .object(members)
+    }
+}
+
+/// A sink whose `start` asked to be retried: each write first starts it
+/// again; until that works the write answers RETRY (the pipeline backs off,
+/// and spools on overflow), and a start that fails for good fails the lane.
+final class LateStartingSink: PipelineSink {
+    private let sink: SinkInstance
+    private var started = false
+
+    init(_ sink: SinkInstance) { self.sink = sink }
+
+    func write(_ samples: [PluginSample]) throws(PluginContractError) -> SinkWriteOutcome {
+        if !started {
+            do {
+                try sink.start()
+                started = true
+            } catch {
+                return SinkWriteOutcome(
+                    status: error.status, processedCount: 0, rejectedIndices: [], httpStatus: 0, retryAfterNs: 0,
+                    message: "start: \(error.message)")
+            }
+        }
+        return try sink.write(samples)
+    }
+
+    func flush() throws(PluginCallError) {
+        if started { try sink.flush() }
     }
 }
 

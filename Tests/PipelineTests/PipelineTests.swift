@@ -175,6 +175,26 @@ private func temporarySpool() -> String {
         try FileManager.default.removeItem(atPath: spool)
     }
 
+    @Test func overflowDuringASlowWriteNeverLosesTheSamplesBeingWritten() throws {
+        // Regression: samples in flight must not be spooled, or the write's result
+        // would remove other, unsent samples from the buffer.
+        let sink = ScriptedSink { _, batch in
+            Thread.sleep(forTimeInterval: 0.03)
+            return ok(batch)
+        }
+        let spool = temporarySpool()
+        let policy = SinkPolicy(bufferLimit: 150, batchSize: 100, flushIntervalNs: 5 * ms, overflow: .spool, spoolPath: spool)
+        let pipeline = Pipeline(sinks: [("slow", sink, policy)], log: { _ in })
+        for start in stride(from: 0, to: 2_000, by: 40) {
+            pipeline.submit(samples(start..<start + 40))
+            Thread.sleep(forTimeInterval: 0.004)
+        }
+        let summary = pipeline.finish()[0]
+        #expect(summary.spooled > 0)
+        #expect(summary.written == 2_000)
+        #expect(sink.storedValues.sorted() == (0..<2_000).map(Int64.init), "every sample exactly once")
+    }
+
     @Test func aWaitingSampleIsWrittenWithinTheFlushInterval() {
         let sink = ScriptedSink { _, batch in ok(batch) }
         let pipeline = Pipeline(sinks: [("s", sink, SinkPolicy(batchSize: 5_000, flushIntervalNs: 50 * ms))], log: { _ in })

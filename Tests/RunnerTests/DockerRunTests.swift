@@ -1,6 +1,7 @@
 import DockerEngine
 import Foundation
 import PluginABI
+import Pipeline
 import PluginHost
 import Synchronization
 import Testing
@@ -29,6 +30,10 @@ import Testing
         cc.waitUntilExit()
         try #require(cc.terminationStatus == 0, "cc failed")
         return PluginLoader().load(files: [directory + "/librdt4nn-scheduler-default.so", sink])
+    }
+
+    static var products: String {
+        (((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "") as NSString).deletingLastPathComponent
     }
 
     static func docker() -> DockerClient? {
@@ -203,6 +208,33 @@ import Testing
         #expect(report.error == nil, "\(report.error?.message ?? "")")
         #expect(report.containers.map(\.cpuset) == ["1", "1"])
         #expect(report.containers.allSatisfy { $0.actualStartNs != nil })
+        #expect(Self.labelled(docker, report) == 0)
+    }
+
+    @Test func aSinkThatIsNotReachableAtStartKeepsEverySampleInTheSpool() throws {
+        guard let docker = Self.docker() else { return }
+        let influx = Self.products + "/librdt4nn-sink-influx.so"
+        try #require(FileManager.default.fileExists(atPath: influx))
+        var catalog = try Self.catalog()
+        catalog.files += PluginLoader().load(files: [influx, Self.products + "/librdt4nn-procstat.so"]).files
+        // Nothing listens on port 9 of the loopback: the sink's start asks to be retried.
+        let sink = RunPlan.SinkUse(
+            plugin: RunPlan.PluginUse(id: "influx", config: .object([("url", .string("http://127.0.0.1:9")), ("database", .string("bench")), ("timeout_ms", .integer(200))])),
+            policy: SinkPolicy(flushIntervalNs: 100_000_000, maximumBackoffNs: 200_000_000, finalFlushTimeoutNs: 500_000_000))
+        var plan = Self.plan([RunPlan.Container(name: "a", index: 0, image: "rdt4nn/spin")], end: .at(Self.sec))
+        plan.sinks = [sink]
+        plan.hostCollectors = [RunPlan.PluginUse(id: "procstat")]
+        plan.hostSamplingIntervalNs = 100_000_000
+        let console = Console(capturing: .normal)
+        let report = BenchmarkRunner(plan: plan, catalog: catalog, docker: docker, console: console, interruption: Interruption()).run()
+        #expect(report.error == nil, "\(report.error?.message ?? "")")
+        let summary = try #require(report.sinks.first)
+        #expect(summary.written == 0)
+        #expect(summary.received > 5)
+        #expect(summary.pendingInSpool == summary.received, "\(summary)")
+        let spooled = try String(contentsOfFile: report.resultsPath + "/spool-influx.jsonl", encoding: .utf8)
+        #expect(spooled.split(separator: "\n").count == summary.received)
+        #expect(console.capturedLines.contains { $0.contains("sink 'influx' is not ready") })
         #expect(Self.labelled(docker, report) == 0)
     }
 
