@@ -228,16 +228,36 @@ public final class BenchmarkRunner {
             default:
                 console.info("pulling \(image)…")
                 let started = HostClock.monotonicNanoseconds()
-                do {
-                    let interruption = self.interruption
-                    try docker.pullImage(image) { _ in
-                        _ = interruption.level  // progress is not shown per layer; a signal ends the pull below
-                    }
-                } catch {
-                    throw RunError(phase: "prepare", "cannot pull image '\(image)': \(error.message)")
-                }
+                try pullInterruptibly(image)
                 results?.events.append(event("image_pulled", detail: [("image", .string(image)), ("duration_ns", .integer(HostClock.monotonicNanoseconds() - started))]))
                 try checkInterrupted("prepare")
+            }
+        }
+    }
+
+    /// Pulls on a helper thread so that a signal ends the wait at once: the
+    /// run then cleans up and exits, which closes the connection and makes
+    /// dockerd cancel the pull.
+    private func pullInterruptibly(_ image: String) throws(RunError) {
+        let outcome = PullOutcome()
+        let docker = self.docker
+        let thread = Thread {
+            do throws(DockerError) {
+                try docker.pullImage(image)
+                outcome.finish(nil)
+            } catch {
+                outcome.finish(error.message)
+            }
+        }
+        thread.name = "rdt4nn-pull"
+        thread.start()
+        while true {
+            if let result = outcome.wait(milliseconds: 100) {
+                if let message = result { throw RunError(phase: "prepare", "cannot pull image '\(image)': \(message)") }
+                return
+            }
+            if interruption.level > .none {
+                throw RunError(phase: "prepare", "interrupted by \(interruption.signalName) while pulling '\(image)'")
             }
         }
     }
@@ -875,6 +895,25 @@ final class LateStartingSink: PipelineSink {
 
     func flush() throws(PluginCallError) {
         if started { try sink.flush() }
+    }
+}
+
+/// The result of a pull running on its own thread.
+final class PullOutcome: Sendable {
+    private let result = Mutex<String??>(nil)
+    private let done = DispatchSemaphore(value: 0)
+
+    /// nil = success, else the error message.
+    func finish(_ error: String?) {
+        result.withLock { $0 = .some(error) }
+        done.signal()
+    }
+
+    /// The result, or nil when the pull is still running after `milliseconds`.
+    func wait(milliseconds: Int) -> String?? {
+        guard done.wait(timeout: .now() + .milliseconds(milliseconds)) == .success else { return nil }
+        done.signal()  // later waits return at once
+        return result.withLock { $0 }
     }
 }
 

@@ -238,6 +238,56 @@ import Testing
         #expect(Self.labelled(docker, report) == 0)
     }
 
+    @Test func aSignalDuringAPullEndsTheRunAtOnce() throws {
+        guard let docker = Self.docker() else { return }
+        // A "registry" on the loopback that accepts connections and never answers:
+        // dockerd's pull hangs (127.0.0.0/8 registries are plain HTTP by default).
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0)
+        try #require(listen(listener, 16) == 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let interruption = Interruption()
+        let trigger = Thread {
+            Thread.sleep(forTimeInterval: 1.0)
+            interruption.raise(signal: SIGINT)
+        }
+        trigger.start()
+        let started = Date()
+        let plan = Self.plan([RunPlan.Container(name: "a", index: 0, image: "127.0.0.1:\(port)/rdt4nn/hang:1")], end: .at(Self.sec))
+        let report = BenchmarkRunner(plan: plan, catalog: try Self.catalog(), docker: docker,
+                                     console: Console(capturing: .normal), interruption: interruption).run()
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(report.error?.message == "interrupted by SIGINT while pulling '127.0.0.1:\(port)/rdt4nn/hang:1'")
+        #expect(report.containers.allSatisfy { $0.dockerID == nil })
+        #expect(Self.labelled(docker, report) == 0)
+    }
+
+    @Test func theContainerStopsWhenItsCommandEnds() throws {
+        guard let docker = Self.docker() else { return }
+        let containers = [
+            RunPlan.Container(name: "job", index: 0, image: "rdt4nn/busybox", command: ["sleep", "600"], execCommand: "sleep 1; exit 4"),
+        ]
+        let report = BenchmarkRunner(plan: Self.plan(containers, end: .at(8 * Self.sec)), catalog: try Self.catalog(), docker: docker,
+                                     console: Console(capturing: .normal), interruption: Interruption()).run()
+        #expect(report.error == nil)
+        let events = try Self.events(report)
+        #expect(events.contains { $0["event"] == .string("command_finished") && $0["exit_code"] == .integer(4) })
+        let stopped = try #require(events.first { $0["event"] == .string("container_stopped") })
+        #expect(stopped["reason"] == .string("its command ended"))
+        if case .integer(let offset)? = stopped["actual_offset_ns"] { #expect(offset < 4 * Self.sec) }
+        #expect(Self.labelled(docker, report) == 0)
+    }
+
     @Test func aContainerThatExitsEarlyIsRecordedWithItsExitCode() throws {
         guard let docker = Self.docker() else { return }
         let containers = [
