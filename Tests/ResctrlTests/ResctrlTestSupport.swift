@@ -160,29 +160,33 @@ final class ThreadedChild {
         }
         """
 
-    /// The compiled program (built once per test process).
-    static let binary: Result<String, any Error> = Result {
-        let directory = try Support.makeTemporaryDirectory()
-        let sourcePath = directory + "/threads.c"
-        try source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
-        let output = directory + "/threads"
-        let result = try Support.run("/usr/bin/cc", ["-O1", "-pthread", "-o", output, sourcePath])
-        guard result.status == 0 else { throw TestFailure("cc failed: \(result.stderr)") }
-        return output
-    }
+    private let directory: String
 
-    /// Starts the child with `threads` extra threads and moves it into a new
-    /// pids cgroup.
+    /// Compiles the program into a fresh directory (removed by ``stop()``),
+    /// starts it with `threads` extra threads and moves it into a new pids cgroup.
     init(threads: Int = 3) throws {
-        let binary = try Self.binary.get()
+        directory = try Support.makeTemporaryDirectory()
+        let sourcePath = directory + "/threads.c"
+        try Self.source.write(toFile: sourcePath, atomically: true, encoding: .utf8)
+        let binary = directory + "/threads"
+        let result = try Support.run("/usr/bin/cc", ["-O1", "-pthread", "-o", binary, sourcePath])
+        guard result.status == 0 else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw TestFailure("cc failed: \(result.stderr)")
+        }
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [String(threads)]
         try process.run()
         pid = process.processIdentifier
         cgroupDirectory = "/sys/fs/cgroup/pids/rdt4nn-resctrl-test-\(getpid())-\(pid)"
-        try FileManager.default.createDirectory(atPath: cgroupDirectory, withIntermediateDirectories: false)
-        try "\(pid)\n".write(toFile: cgroupDirectory + "/cgroup.procs", atomically: false, encoding: .utf8)
+        do {
+            try FileManager.default.createDirectory(atPath: cgroupDirectory, withIntermediateDirectories: false)
+            try "\(pid)\n".write(toFile: cgroupDirectory + "/cgroup.procs", atomically: false, encoding: .utf8)
+        } catch {
+            stop()
+            throw error
+        }
         let expected = threads + 1
         guard Support.wait({ Support.threadIDs(of: self.pid).count == expected }) else {
             stop()
@@ -199,13 +203,14 @@ final class ThreadedChild {
         }
     }
 
-    /// Kills the child and removes its cgroup.
+    /// Kills the child, removes its cgroup and the compiled program.
     func stop() {
         if process.isRunning {
             kill(pid, SIGKILL)
             process.waitUntilExit()
         }
         _ = Support.wait { rmdir(self.cgroupDirectory) == 0 || errno == ENOENT }
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     deinit { stop() }
