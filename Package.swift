@@ -25,9 +25,11 @@ let package = Package(
         .library(name: "rdt4nn-dockerstats", type: .dynamic, targets: ["DockerStatsPlugin"]),
         .library(name: "rdt4nn-perf", type: .dynamic, targets: ["PerfPlugin"]),
         .library(name: "rdt4nn-sink-influx", type: .dynamic, targets: ["InfluxSinkPlugin"]),
+        .library(name: "rdt4nn-resctrl", type: .dynamic, targets: ["ResctrlMonitorPlugin"]),
         // Benchmark harnesses (bench/*.sh build and run them).
         .executable(name: "dockerstats-bench", targets: ["DockerStatsBench"]),
         .executable(name: "influx-write-bench", targets: ["InfluxWriteBench"]),
+        .executable(name: "resctrl-bench", targets: ["ResctrlBench"]),
     ],
     targets: [
         // The C plugin ABI: header only.
@@ -58,6 +60,10 @@ let package = Package(
         .target(name: "Runner", dependencies: ["CSignalPipe", "Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
         // perf_event_open(2) for Swift: the variadic syscall, the ioctls, perf_event_attr bitfields.
         .target(name: "CPerfEvent", cSettings: [.define("_GNU_SOURCE")]),
+        // resctrl: features, groups, task assignment, kernel-exact schemata validation, monitoring reads.
+        .target(name: "Resctrl", swiftSettings: strictSwift),
+        // A fake resctrl tree that plays the kernel's part (tests, benchmarks, the simulator).
+        .target(name: "ResctrlTestSupport", dependencies: ["Resctrl"], swiftSettings: strictSwift),
         // cgroup v1/v2 and procfs readers shared by collectors.
         .target(name: "Cgroups", swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
@@ -84,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "rdt4nn",
             dependencies: [
-                "ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner", "InfluxWrite", "ResultsUpload",
+                "ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner", "InfluxWrite", "ResultsUpload", "Resctrl",
             ],
             swiftSettings: strictSwift
         ),
@@ -140,6 +146,13 @@ let package = Package(
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
         ),
+        .target(
+            name: "ResctrlMonitorPlugin",
+            dependencies: ["PluginKit", "Resctrl", "Cgroups"],
+            path: "Plugins/ResctrlMonitor",
+            swiftSettings: strictSwift,
+            linkerSettings: pluginLinkerSettings
+        ),
 
         // Benchmark harnesses.
         .executableTarget(
@@ -152,6 +165,12 @@ let package = Package(
             name: "InfluxWriteBench",
             dependencies: ["PluginABI", "PluginHost", "LineProtocol", "Gzip", "HTTPClient"],
             path: "bench/influx_write",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "ResctrlBench",
+            dependencies: ["Resctrl", "ResctrlTestSupport", "PluginHost", "PluginABI"],
+            path: "bench/resctrl",
             swiftSettings: strictSwift
         ),
 
@@ -176,6 +195,11 @@ let package = Package(
         .testTarget(
             name: "InfluxSinkTests",
             dependencies: ["InfluxWrite", "ResultsUpload", "Pipeline", "PluginABI", "PluginHost", "Gzip", "HTTPClient", "LineProtocol"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "ResctrlTests",
+            dependencies: ["Resctrl", "ResctrlTestSupport", "PluginHost", "PluginABI"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),

@@ -1,3 +1,4 @@
+import Dispatch
 import DockerEngine
 import Foundation
 import Pipeline
@@ -386,11 +387,17 @@ public final class BenchmarkRunner {
         for container in containers {
             for use in container.plan.collectors {
                 guard let descriptor = plugins[use.id] else { continue }
+                var config = use.config
+                // Groups a plugin creates (resctrl) carry the benchmark id, so `rdt4nn cleanup
+                // --benchmark ID` finds them after a crash.
+                if descriptor.configSchema.properties.contains(where: { $0.name == "group_prefix" }), config["group_prefix"] == nil {
+                    config = config.merging(["group_prefix": .string("rdt4nn-\(benchmarkID)")])
+                }
                 do {
                     let instance = try CollectorInstance(
                         descriptor: descriptor,
                         instanceName: container.plan.name,
-                        config: use.config,
+                        config: config,
                         target: target(container),
                         emit: emitter(container: container.plan, dockerID: container.dockerID, collector: use.id),
                         log: pluginLog
@@ -621,6 +628,50 @@ public final class BenchmarkRunner {
                         extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
     }
 
+    /// Stops many containers at once (the end of a run): graceful stops run
+    /// in parallel, so the run ends after one stop timeout, not one per container.
+    private func stopAll(_ running: [ContainerState], reason: String) {
+        guard running.count > 1 else {
+            for container in running { stopContainer(container, reason: reason) }
+            return
+        }
+        for container in running { detachCollectors(container) }
+        let issuedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
+        let fast = interruption.level == .immediate
+        let ids = running.map { $0.dockerID ?? "" }
+        let failures = Mutex<[Int: String]>([:])
+        let docker = self.docker
+        let timeout = plan.stopTimeoutSeconds
+        // One thread per container: each stop mostly waits (up to its timeout), so the
+        // few threads of a concurrent queue on a small machine would serialise them.
+        let group = DispatchGroup()
+        for (index, id) in ids.enumerated() where !id.isEmpty {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do throws(DockerError) {
+                    if fast {
+                        try docker.killContainer(id)
+                    } else {
+                        _ = try docker.stopContainer(id, timeout: .seconds(timeout))
+                    }
+                } catch {
+                    failures.withLock { $0[index] = error.message }
+                }
+            }.start()
+        }
+        group.wait()
+        let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
+        let problems = failures.withLock { $0 }
+        for (index, container) in running.enumerated() {
+            if let problem = problems[index] { console.warning("cannot stop container '\(container.plan.name)': \(problem)") }
+            if let id = container.dockerID, let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
+            console.info(String(format: "[%7.2f s] stopped %@ (%@)", Double(returnedNs) / 1e9, container.plan.name, reason))
+            finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
+                            extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
+        }
+    }
+
     private func detachCollectors(_ container: ContainerState) {
         for handle in container.samplerHandles { sampler?.remove(handle) }
         container.samplerHandles.removeAll()
@@ -658,10 +709,8 @@ public final class BenchmarkRunner {
         console.clearProgress()
         runEndWallNs = HostClock.realtimeNanoseconds()
         // Stop every container this run started, then remove every one it created.
-        for container in containers where container.started && !container.finished {
-            let reason = failure != nil ? "cleanup after an error" : interruption.level > .none ? "interrupted by \(interruption.signalName)" : "end of run"
-            stopContainer(container, reason: reason)
-        }
+        let reason = failure != nil ? "cleanup after an error" : interruption.level > .none ? "interrupted by \(interruption.signalName)" : "end of run"
+        stopAll(containers.filter { $0.started && !$0.finished }, reason: reason)
         sampler?.stop()
         for index in hostCollectors.indices {
             if let handle = hostCollectors[index].handle { sampler?.remove(handle) }
