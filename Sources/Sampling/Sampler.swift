@@ -99,6 +99,8 @@ public final class Sampler: Sendable {
     private let emitInternal: @Sendable ([PluginSample]) -> Void
     private let internalIntervalNs: Int64
     private let finished = DispatchSemaphore(value: 0)
+    /// The origin of every period's grid of deadlines.
+    private let epochNs = HostClock.monotonicNanoseconds()
 
     private struct State {
         var planner = TickPlanner()
@@ -148,13 +150,17 @@ public final class Sampler: Sendable {
         for entry in entries { add(entry) }
     }
 
-    /// Adds an instance while running (a container started); its first
-    /// deadline is one period from now.
+    /// Adds an instance while running (a container started).  Its deadlines
+    /// lie on the sampler's grid for that period (multiples of the period
+    /// since the sampler was created), so every instance with the same period
+    /// is collected in the same tick, with the same timestamp.
     /// - Returns: a handle for ``remove(_:)``.
     @discardableResult
     public func add(_ entry: SamplerEntry) -> Int {
         let slot = Slot(entry)
-        let start = HostClock.monotonicNanoseconds()
+        let now = HostClock.monotonicNanoseconds()
+        // The last grid point at or before now; the first deadline is the next one.
+        let start = epochNs + (now - epochNs) / entry.intervalNs * entry.intervalNs
         return state.withLock { state in
             state.slots.append(slot)
             state.statistics.append(CollectorStatistics(pluginID: entry.pluginID, instanceName: entry.instanceName))

@@ -155,6 +155,23 @@ private final class FakeCollector: SampledCollector, Sendable {
         #expect(sampler.statistics.map(\.instanceName) == ["early", "late"])
     }
 
+    @Test func instancesWithTheSamePeriodShareTicks() {
+        let first = FakeCollector(.ok)
+        let second = FakeCollector(.ok)
+        let sampler = Sampler(log: { _ in }, emitInternal: { _ in })
+        sampler.start()
+        sampler.add(SamplerEntry(collector: first, pluginID: "a", instanceName: "first", intervalNs: 20 * ms, emittedSamples: { 0 }))
+        Thread.sleep(forTimeInterval: 0.033)  // off the grid on purpose
+        sampler.add(SamplerEntry(collector: second, pluginID: "a", instanceName: "second", intervalNs: 20 * ms, emittedSamples: { 0 }))
+        Thread.sleep(forTimeInterval: 0.3)
+        sampler.stop()
+        let a = Set(first.calls.withLock { $0 })
+        let b = second.calls.withLock { $0 }
+        #expect(b.count >= 8)
+        // Every tick of the later instance is also a tick of the earlier one.
+        #expect(b.filter { !a.contains($0) }.count <= 1, "the last tick may race the stop")
+    }
+
     @Test func latenessIsMeasured() {
         let collector = FakeCollector(.ok)
         let sampler = Sampler(
