@@ -177,7 +177,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Pipeline", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Configuration", "Pipeline", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], swiftSettings: strictSwift),
         .testTarget(name: "SinkTests", dependencies: ["PluginABI", "PluginHost", "Gzip"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "YAML", "PluginABI"], swiftSettings: strictSwift),

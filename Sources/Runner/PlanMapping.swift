@@ -54,7 +54,7 @@ extension RunPlan {
                 startOffsetNs: Int64(container.startSeconds) * second,
                 stopOffsetNs: container.stopSeconds.map { Int64($0) * second },
                 optional: container.optional,
-                collectors: container.collectors.map { PluginUse(id: $0.id, config: $0.config) },
+                collectors: container.collectors.map { PluginUse(id: $0.id, config: Self.collectorConfig($0)) },
                 samplingIntervalNs: Int64(container.samplingIntervalMs) * 1_000_000
             )
         }
@@ -76,6 +76,23 @@ extension RunPlan {
             configText: config.maskedConfigText,
             configFileName: "config.yaml"
         )
+    }
+
+    /// Derived values the original computed itself; perf derives them from its counters.
+    static let derivedPerfFlags: Set<String> = [
+        "cache_miss_rate", "instructions_per_cycle", "stalled_cycles_percent", "ipc_efficancy", "theoretical_ipc",
+        "branch_miss_rate", "stalls_l3_miss_percent",
+    ]
+
+    /// A collector's configuration; container-bench's perf flag maps
+    /// (`perf: {instructions: true, stalls_total: true}`) become the perf
+    /// plugin's `events` (the software events plus every flag that names a
+    /// counter, including the ones the original ignored).
+    static func collectorConfig(_ selection: PluginSelection) -> JSONValue {
+        guard selection.id == "perf", !selection.flags.isEmpty, selection.config["events"] == nil else { return selection.config }
+        let counters = selection.flags.filter { !derivedPerfFlags.contains($0) }
+        let events = ["task-clock", "context-switches", "cpu-migrations", "page-faults"] + counters
+        return selection.config.merging(["events": .array(events.map { .string($0) })])
     }
 
     /// The sink's configuration: its native block, plus the database block

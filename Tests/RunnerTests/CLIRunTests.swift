@@ -1,5 +1,6 @@
 import DockerEngine
 import Foundation
+import PluginABI
 import Testing
 
 /// `rdt4nn run` as a user runs it: the built binary, real signals, real dockerd.
@@ -98,6 +99,83 @@ import Testing
         #expect(try docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"]).isEmpty)
         let events = try String(contentsOfFile: "\(results)/\(id)/events.jsonl", encoding: .utf8)
         #expect(events.contains("\"graceful\":false"))
+    }
+
+    @Test func threeBusyContainersAt50msGiveSamplesForEveryContainerAndTick() throws {
+        guard let docker = try? DockerClient(), (try? docker.imageExists("rdt4nn/spin")) == true else {
+            print("skipping: dockerd or the rdt4nn/spin image is not available")
+            return
+        }
+        let config = try Self.write("""
+            benchmark:
+              name: three-busy
+              max_t: 4
+              interval_ms: 50
+              collectors: {dockerstats: true, perf: true}
+              allow_shared_cores: true
+            a: {image: rdt4nn/spin, cpus: "0"}
+            b: {image: rdt4nn/spin, cpus: "0"}
+            c: {image: rdt4nn/spin, cpus: "1"}
+            """)
+        let results = NSTemporaryDirectory() + "rdt4nn-cli-results-" + UUID().uuidString
+        let plugins = try Self.plugins(["rdt4nn-scheduler-default", "rdt4nn-sink-file", "rdt4nn-dockerstats", "rdt4nn-perf"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.products + "/rdt4nn")
+        process.arguments = ["run", "--quiet", "--plugins", plugins, "--results", results, config]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: results).first)
+        let metadata = try JSONValue.parse(try String(contentsOfFile: "\(results)/\(id)/metadata.json", encoding: .utf8))
+
+        // measurement -> container -> [field: value] per sample
+        var samples: [String: [String: [[String: Double]]]] = [:]
+        for line in try String(contentsOfFile: "\(results)/\(id)/metrics.lp", encoding: .utf8).split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 3 else { continue }
+            let head = parts[0].split(separator: ",")
+            let measurement = String(head[0])
+            guard let name = head.first(where: { $0.hasPrefix("container_name=") })?.dropFirst("container_name=".count) else { continue }
+            var fields: [String: Double] = [:]
+            for field in parts[1].split(separator: ",") {
+                let pair = field.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2 else { continue }
+                fields[String(pair[0])] = Double(pair[1].hasSuffix("i") ? String(pair[1].dropLast()) : String(pair[1]))
+            }
+            samples[measurement, default: [:]][String(name), default: []].append(fields)
+        }
+        let interval = 50_000_000.0
+        for container in ["a", "b", "c"] {
+            for (measurement, plugin) in [("docker_stats", "dockerstats"), ("perf", "perf")] {
+                let rows = samples[measurement]?[container] ?? []
+                let statistics = metadata["collectors"]?.arrayValue?.first {
+                    $0["plugin"] == .string(plugin) && $0["instance"] == .string(container)
+                }
+                guard case .integer(let collections)? = statistics?["collections"], case .integer(let skipped)? = statistics?["skipped_ticks"] else {
+                    Issue.record("no statistics for \(plugin)/\(container)")
+                    continue
+                }
+                // ~80 ticks in 4 s: one sample per collection, and every tick either collected or counted as skipped.
+                #expect(rows.count == Int(collections), "\(measurement)/\(container): \(rows.count) samples, \(collections) collections")
+                #expect(collections + skipped >= 70, "\(measurement)/\(container): \(collections) collections + \(skipped) skipped")
+                #expect(skipped <= 4, "\(measurement)/\(container): \(skipped) skipped ticks")
+            }
+            let stats = samples["docker_stats"]?[container] ?? []
+            #expect(stats.allSatisfy { ($0["memory_usage_bytes"] ?? 0) > 0 && ($0["pids"] ?? 0) >= 1 })
+            #expect(stats.allSatisfy { (0...110).contains($0["cpu_wall_percent"] ?? -1) }, "a one-CPU container stays within one CPU")
+            let perf = (samples["perf"]?[container] ?? []).dropFirst()  // the first window starts at the collector's start
+            #expect(perf.allSatisfy { ($0["task_clock_ns"] ?? -1) >= 0 && ($0["task_clock_ns"] ?? .infinity) <= 1.3 * interval })
+            #expect(perf.allSatisfy { $0["cycles"] == nil }, "hardware counters are absent here, never zero")
+        }
+        // The spinner alone on CPU 1 runs most of the time; the two on CPU 0 share it.
+        func meanWall(_ container: String) -> Double {
+            let rows = samples["docker_stats"]?[container] ?? []
+            return rows.compactMap { $0["cpu_wall_percent"] }.reduce(0, +) / Double(max(1, rows.count))
+        }
+        #expect(meanWall("c") > 50)
+        #expect(meanWall("a") + meanWall("b") > 50 && meanWall("a") + meanWall("b") <= 115)
+        #expect(try docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"]).isEmpty)
     }
 
     @Test func dockerdUnreachableIsAClearError() throws {
