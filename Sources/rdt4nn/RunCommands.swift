@@ -77,9 +77,16 @@ struct RunCommand: ParsableCommand {
         let catalog = try PluginLoader().load(directories: searched.filter { FileManager.default.fileExists(atPath: $0) || explicitDirectories })
         for refusal in catalog.refusals { console.warning("\(refusal)") }
 
+        // Registry credentials: the configuration's (sent only to their registry), then the environment's.
+        let environment = ProcessInfo.processInfo.environment
+        var credentials = RegistryCredential.fromEnvironment(environment).map { [$0] } ?? []
+        if let auth = loaded.plan.registryAuth {
+            credentials.insert(
+                RegistryCredential(registry: auth.registry ?? "docker.io", username: auth.username, password: auth.password.revealed), at: 0)
+        }
         let docker: DockerClient
         do {
-            docker = try DockerClient(configuration: DockerClient.Configuration(socketPath: socket))
+            docker = try DockerClient(configuration: DockerClient.Configuration(socketPath: socket, registryCredentials: credentials))
         } catch {
             console.error("cannot reach dockerd: \(error.message); start it (scripts/start-dockerd.sh) or point --docker-socket / DOCKER_HOST=unix://… at it")
             return .failure
