@@ -175,31 +175,33 @@ let package = Package(
         ),
 
         // Tests.
+        // What tests that run built plugins and programs share (products folder, processes, sample recorders).
+        .target(name: "TestKit", dependencies: ["PluginABI", "PluginHost"], path: "Tests/TestKit", swiftSettings: strictSwift),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
-        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Configuration", "Pipeline", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
+        .testTarget(name: "RunnerTests", dependencies: ["TestKit", "Runner", "Configuration", "Pipeline", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
         .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], swiftSettings: strictSwift),
         .testTarget(name: "SinkTests", dependencies: ["PluginABI", "PluginHost", "Gzip"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "YAML", "PluginABI"], swiftSettings: strictSwift),
         .testTarget(
             name: "DockerStatsTests",
-            dependencies: ["Cgroups", "PluginHost", "PluginABI", "DockerEngine", "HTTPClient"],
+            dependencies: ["TestKit", "Cgroups", "PluginHost", "PluginABI", "DockerEngine", "HTTPClient"],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "PerfPluginTests",
-            dependencies: ["PerfPlugin", "PluginABI", "PluginHost", "CPerfEvent"],
+            dependencies: ["TestKit", "PerfPlugin", "PluginABI", "PluginHost", "CPerfEvent"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "InfluxSinkTests",
-            dependencies: ["InfluxWrite", "ResultsUpload", "Pipeline", "PluginABI", "PluginHost", "Gzip", "HTTPClient", "LineProtocol"],
+            dependencies: ["TestKit", "InfluxWrite", "ResultsUpload", "Pipeline", "PluginABI", "PluginHost", "Gzip", "HTTPClient", "LineProtocol"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "ResctrlTests",
-            dependencies: ["Resctrl", "ResctrlTestSupport", "PluginHost", "PluginABI"],
+            dependencies: ["TestKit", "Resctrl", "ResctrlTestSupport", "PluginHost", "PluginABI"],
             swiftSettings: strictSwift
         ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
@@ -207,7 +209,7 @@ let package = Package(
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),
         .testTarget(
             name: "PluginHostTests",
-            dependencies: ["PluginABI", "PluginHost", "RDT4NNPluginSDK"],
+            dependencies: ["TestKit", "PluginABI", "PluginHost", "RDT4NNPluginSDK"],
             exclude: ["Fixtures"],
             swiftSettings: strictSwift
         ),

@@ -3,6 +3,7 @@ import PluginABI
 import PluginHost
 import Synchronization
 import Testing
+import TestKit
 
 /// Helpers shared by the dockerstats tests.
 enum TestSupport {
@@ -53,37 +54,9 @@ enum TestSupport {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
-    struct ProcessResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs a program to completion and captures its output.
     static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errorHandle = err.fileHandleForReading
-        let errorBox = DataBox()
-        let errorDone = DispatchSemaphore(value: 0)
-        Thread {
-            errorBox.set(errorHandle.readDataToEndOfFile())
-            errorDone.signal()
-        }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errorDone.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errorBox.get(), as: UTF8.self)
-        )
+        try ProcessRunner.run(executable, arguments)
     }
 }
 
@@ -161,11 +134,4 @@ final class SampleStore: Sendable {
     var count: Int { state.withLock { $0.samples.count } }
     func since(_ index: Int) -> [PluginSample] { state.withLock { Array($0.samples[index...]) } }
     var logs: [String] { state.withLock { $0.logs } }
-}
-
-/// A one-shot result slot filled by a reader thread.
-private final class DataBox: Sendable {
-    private let value = Mutex<Data>(Data())
-    func set(_ data: Data) { value.withLock { $0 = data } }
-    func get() -> Data { value.withLock { $0 } }
 }

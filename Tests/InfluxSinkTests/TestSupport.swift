@@ -2,14 +2,12 @@ import Foundation
 import PluginABI
 import PluginHost
 import Testing
+import TestKit
 
 /// Helpers shared by the influx sink tests.
 enum TestSupport {
     /// The folder with the built products (`lib*.so`): the test bundle's own folder.
-    static var productsDirectory: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
-    }
+    static var productsDirectory: String { TestEnvironment.productsDirectory }
 
     /// The `influx` sink loaded from the built `librdt4nn-sink-influx.so`.
     static func influxDescriptor() throws -> PluginDescriptor {
@@ -24,11 +22,7 @@ enum TestSupport {
     }
 
     /// A fresh directory under the system temp dir.
-    static func makeTemporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "rdt4nn-influx-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func makeTemporaryDirectory() throws -> String { try TestEnvironment.makeTemporaryDirectory(prefix: "rdt4nn-influx-test") }
 
     /// Samples as rdt4nn writes them: per-container tags, a `seq` integer field
     /// on every point (counted back), distinct timestamps.

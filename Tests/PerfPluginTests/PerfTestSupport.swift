@@ -3,6 +3,7 @@ import PluginABI
 import PluginHost
 import Synchronization
 import Testing
+import TestKit
 
 /// Helpers for driving the built `librdt4nn-perf.so` through the real plugin host.
 enum PerfTestSupport {
@@ -32,64 +33,12 @@ enum PerfTestSupport {
         return entries.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == "anon_inode:[perf_event]" }.count
     }
 
-    struct ProcessResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Starts `process` from a fresh thread with no blocked signals.  A child
-    /// inherits the signal mask of the thread that spawns it, and the test
-    /// runner's worker threads block SIGINT and SIGTERM.
-    static func launchWithSignalsUnblocked(_ process: Process) throws {
-        let outcome = Mutex<String?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            pthread_sigmask(SIG_SETMASK, &empty, nil)
-            do {
-                try process.run()
-            } catch {
-                outcome.withLock { $0 = "\(error)" }
-            }
-            done.signal()
-        }.start()
-        done.wait()
-        if let failure = outcome.withLock({ $0 }) { throw LaunchError(description: "cannot start \(process.executableURL?.path ?? "?"): \(failure)") }
-    }
-
-    /// A process that could not be started.
-    struct LaunchError: Error, CustomStringConvertible {
-        var description: String
-    }
+    /// Starts `process` with no blocked signals (see ``ProcessRunner/launch(_:)``).
+    static func launchWithSignalsUnblocked(_ process: Process) throws { try ProcessRunner.launch(process) }
 
     /// Runs a program to completion and captures its output.
     static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errorHandle = err.fileHandleForReading
-        let errorBox = Mutex<Data>(Data())
-        let errorDone = DispatchSemaphore(value: 0)
-        Thread {
-            let data = errorHandle.readDataToEndOfFile()
-            errorBox.withLock { $0 = data }
-            errorDone.signal()
-        }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errorDone.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errorBox.withLock { $0 }, as: UTF8.self)
-        )
+        try ProcessRunner.run(executable, arguments)
     }
 
     /// Runs the docker CLI; throws with its stderr on failure.
@@ -147,43 +96,8 @@ enum PerfTestSupport {
     }
 }
 
-/// Everything one collector instance emitted and logged.
-final class Recorder: Sendable {
-    private let state = Mutex<(samples: [PluginSample], logs: [PluginLogRecord])>(([], []))
-
-    var emit: EmitHandler {
-        { samples in
-            self.state.withLock { $0.samples += samples }
-            return .ok
-        }
-    }
-
-    var log: LogHandler {
-        { record in self.state.withLock { $0.logs.append(record) } }
-    }
-
-    var samples: [PluginSample] { state.withLock { $0.samples } }
-    var logs: [PluginLogRecord] { state.withLock { $0.logs } }
-
-    /// Samples emitted since index `start`.
-    func samples(from start: Int) -> [PluginSample] { state.withLock { Array($0.samples[start...]) } }
-}
-
-extension PluginSample {
-    /// A field's value as a Double (integers converted), nil when absent.
-    func number(_ key: String) -> Double? {
-        guard let value = fields.first(where: { $0.key == key })?.value else { return nil }
-        switch value {
-        case .float(let d): return d
-        case .integer(let i): return Double(i)
-        case .unsigned(let u): return Double(u)
-        default: return nil
-        }
-    }
-
-    /// Whether the field is present.
-    func has(_ key: String) -> Bool { fields.contains { $0.key == key } }
-}
+/// What plugin instances in these tests emit and log.
+typealias Recorder = SampleRecorder
 
 /// A CPU-busy child process (`/bin/sh -c 'while :; do :; done'`), killed on deinit.
 final class BusyChild {

@@ -1,32 +1,20 @@
 import Foundation
-import Synchronization
 import Testing
+import TestKit
 
 /// Helpers shared by the plugin host tests.
 enum TestSupport {
-    /// The folder with the built products (`rdt4nn`, `lib*.so`): the test
-    /// bundle's own folder.
-    static var productsDirectory: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
-    }
+    /// The folder with the built products (`rdt4nn`, `lib*.so`).
+    static var productsDirectory: String { TestEnvironment.productsDirectory }
 
     /// The package root (for plugin-sdk/ and fixtures).
-    static var packageRoot: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }
+    static var packageRoot: String { TestEnvironment.packageRoot }
 
     static var sdkInclude: String { packageRoot + "/plugin-sdk/include" }
     static var fixtureSource: String { packageRoot + "/Tests/PluginHostTests/Fixtures/fixture_plugin.c" }
 
     /// A fresh directory (mode 0755) under the system temp dir.
-    static func makeTemporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "rdt4nn-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        return path
-    }
+    static func makeTemporaryDirectory() throws -> String { try TestEnvironment.makeTemporaryDirectory() }
 
     /// Compiles the fixture plugin with `defines` into `directory/name`.
     @discardableResult
@@ -42,39 +30,9 @@ enum TestSupport {
         return output
     }
 
-    struct ProcessResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs a program to completion and captures its output.
     static func run(_ executable: String, _ arguments: [String], directory: String? = nil) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read standard error on its own thread so neither pipe fills up.
-        let errorHandle = err.fileHandleForReading
-        let errorBox = DataBox()
-        let errorDone = DispatchSemaphore(value: 0)
-        Thread {
-            errorBox.set(errorHandle.readDataToEndOfFile())
-            errorDone.signal()
-        }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errorDone.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errorBox.get(), as: UTF8.self)
-        )
+        try ProcessRunner.run(executable, arguments, directory: directory)
     }
 
     /// Runs the built `rdt4nn` binary.
@@ -85,16 +43,5 @@ enum TestSupport {
     }
 
     /// A built plugin product (`lib<name>.so`).
-    static func product(_ name: String) throws -> String {
-        let path = productsDirectory + "/lib\(name).so"
-        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: run swift build first")
-        return path
-    }
-}
-
-/// A one-shot result slot filled by a reader thread.
-private final class DataBox: Sendable {
-    private let value = Mutex<Data>(Data())
-    func set(_ data: Data) { value.withLock { $0 = data } }
-    func get() -> Data { value.withLock { $0 } }
+    static func product(_ name: String) throws -> String { try TestEnvironment.product(name) }
 }

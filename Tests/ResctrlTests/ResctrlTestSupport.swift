@@ -5,6 +5,7 @@ import Resctrl
 import ResctrlTestSupport
 import Synchronization
 import Testing
+import TestKit
 
 /// Helpers shared by the resctrl tests.
 enum Support {
@@ -62,80 +63,14 @@ enum Support {
         return condition()
     }
 
-    struct ProcessResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs a program to completion and captures its output.
     static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errorHandle = err.fileHandleForReading
-        let errorBox = Mutex<Data>(Data())
-        let errorDone = DispatchSemaphore(value: 0)
-        Thread {
-            let data = errorHandle.readDataToEndOfFile()
-            errorBox.withLock { $0 = data }
-            errorDone.signal()
-        }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        errorDone.wait()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errorBox.withLock { $0 }, as: UTF8.self)
-        )
+        try ProcessRunner.run(executable, arguments)
     }
 }
 
-/// Collects what a plugin instance emits and logs.
-final class Recorder: Sendable {
-    private let state = Mutex<(samples: [PluginSample], logs: [PluginLogRecord])>(([], []))
-
-    var emit: EmitHandler {
-        { samples in
-            self.state.withLock { $0.samples += samples }
-            return .ok
-        }
-    }
-
-    var log: LogHandler {
-        { record in self.state.withLock { $0.logs.append(record) } }
-    }
-
-    var samples: [PluginSample] { state.withLock { $0.samples } }
-    var logs: [PluginLogRecord] { state.withLock { $0.logs } }
-
-    /// Samples emitted after the first `count`.
-    func samples(from count: Int) -> [PluginSample] { Array(samples.dropFirst(count)) }
-}
-
-extension PluginSample {
-    /// A numeric field as Double.
-    func number(_ key: String) -> Double? {
-        switch fields.first(where: { $0.key == key })?.value {
-        case .float(let value): value
-        case .integer(let value): Double(value)
-        case .unsigned(let value): Double(value)
-        default: nil
-        }
-    }
-
-    /// The value of tag `key`.
-    func tag(_ key: String) -> String? { tags.first { $0.key == key }?.value }
-
-    /// True when the sample has field `key`.
-    func has(_ key: String) -> Bool { fields.contains { $0.key == key } }
-}
+/// What plugin instances in these tests emit and log.
+typealias Recorder = SampleRecorder
 
 /// A real multi-threaded process (compiled from C with `cc -pthread`) in a
 /// cgroup of its own in the v1 `pids` hierarchy — a stand-in for a

@@ -5,6 +5,7 @@ import Pipeline
 import PluginHost
 import Synchronization
 import Testing
+import TestKit
 
 @testable import Runner
 
@@ -15,10 +16,8 @@ import Testing
 
     /// The test's products folder (built plugins) and a fixture sink built with cc.
     static func catalog() throws -> PluginCatalog {
-        let products = ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "") as NSString
-        let directory = products.deletingLastPathComponent
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let directory = TestEnvironment.productsDirectory
+        let root = URL(fileURLWithPath: TestEnvironment.packageRoot)
         let out = NSTemporaryDirectory() + "rdt4nn-runner-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let sink = out + "/libsink.so"
@@ -32,9 +31,7 @@ import Testing
         return PluginLoader().load(files: [directory + "/librdt4nn-scheduler-default.so", sink])
     }
 
-    static var products: String {
-        (((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "") as NSString).deletingLastPathComponent
-    }
+    static var products: String { TestEnvironment.productsDirectory }
 
     static func docker() -> DockerClient? {
         guard let client = try? DockerClient(), (try? client.imageExists("rdt4nn/spin")) == true else {
