@@ -83,6 +83,28 @@ enum Bytes {
         return copy.utf8.withContiguousStorageIfAvailable(body)!
     }
 
+    /// Compares `leftCount` bytes at `left` with `rightCount` bytes at
+    /// `right` like ``compare(_:_:)``.
+    @inline(__always)
+    static func compare(
+        _ left: UnsafePointer<UInt8>, _ leftCount: Int, _ right: UnsafePointer<UInt8>, _ rightCount: Int
+    ) -> Int {
+        let common = min(leftCount, rightCount)
+        var index = 0
+        while index &+ 8 <= common {
+            let l = UInt64(bigEndian: UnsafeRawPointer(left + index).loadUnaligned(as: UInt64.self))
+            let r = UInt64(bigEndian: UnsafeRawPointer(right + index).loadUnaligned(as: UInt64.self))
+            if l != r { return l < r ? -1 : 1 }
+            index &+= 8
+        }
+        while index < common {
+            let difference = Int(left[index]) &- Int(right[index])
+            if difference != 0 { return difference }
+            index &+= 1
+        }
+        return leftCount &- rightCount
+    }
+
     /// Compares UTF-8 bytes: negative if `a` sorts first, 0 if equal, positive
     /// if `b` sorts first (InfluxDB's tag order; not `String`'s Unicode order).
     @inline(__always)

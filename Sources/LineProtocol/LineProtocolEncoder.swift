@@ -124,19 +124,33 @@ public struct LineProtocolEncoder: Sendable {
         if measurement.utf8.first == ASCII.hash {
             throw LineProtocolError(.startsWithHash, element: .measurement, measurement: measurement)
         }
-        try selectAndSortTags(tags, measurement: measurement)
-
         var storage: [UInt8] = []
         swap(&storage, &lineStorage)
         defer { swap(&storage, &lineStorage) }
+        if storage.isEmpty {
+            storage = [UInt8](repeating: 0, count: 1_024)
+        }
+        // Fast path: tags given sorted, with nothing unusual about them; the
+        // tag checks then happen while the line is written. Anything else
+        // (unsorted or duplicate keys, an omitted tag, an escaped key, any
+        // error in the measurement or a tag) takes the general path, which
+        // reports errors in its documented order.
+        var ordered = false
         while true {
-            if storage.isEmpty {
-                storage = [UInt8](repeating: 0, count: 1_024)
-            }
-            let outcome = tagOrder.withUnsafeBufferPointer { order in
-                storage.withUnsafeMutableBufferPointer { bytes in
+            let outcome: WriteOutcome
+            if ordered {
+                outcome = tagOrder.withUnsafeBufferPointer { order in
+                    storage.withUnsafeMutableBufferPointer { bytes in
+                        Self.write(
+                            measurement: measurement, tags: tags, tagOrder: order, fields: fields,
+                            timestampNanoseconds: timestampNanoseconds, options: options,
+                            to: LineWriter(base: bytes.baseAddress!, capacity: bytes.count), buffer: &buffer)
+                    }
+                }
+            } else {
+                outcome = storage.withUnsafeMutableBufferPointer { bytes in
                     Self.write(
-                        measurement: measurement, tags: tags, tagOrder: order, fields: fields,
+                        measurement: measurement, tags: tags, tagOrder: nil, fields: fields,
                         timestampNanoseconds: timestampNanoseconds, options: options,
                         to: LineWriter(base: bytes.baseAddress!, capacity: bytes.count), buffer: &buffer)
                 }
@@ -146,6 +160,9 @@ public struct LineProtocolEncoder: Sendable {
                 return omitted
             case .needsRoom:
                 storage = [UInt8](repeating: 0, count: 2 * storage.count)
+            case .generalPath:
+                try selectAndSortTags(tags, measurement: measurement)
+                ordered = true
             case .failed(let reason, let element, let key):
                 throw LineProtocolError(reason, element: element, measurement: measurement, key: key)
             }
@@ -170,15 +187,19 @@ public struct LineProtocolEncoder: Sendable {
         /// The line storage is too small.
         case needsRoom
         case failed(LineProtocolError.Reason, LineProtocolError.Element, key: String?)
+        /// The tags need the general path (`tagOrder` from `selectAndSortTags`).
+        case generalPath
     }
 
     /// The most a number takes, plus a separator.
     private static var numberRoom: Int { Numbers.maximumNumberBytes + 2 }
 
-    /// Writes the line for a point whose tags are checked and ordered, then
-    /// appends it to `buffer`.
+    /// Writes the line for a point, then appends it to `buffer`. With a
+    /// `tagOrder` the tags are checked and ordered already; without, they are
+    /// written in the order given and checked on the way, and anything but
+    /// strictly ascending, plain keys returns `.generalPath`.
     private static func write(
-        measurement: String, tags: UnsafeBufferPointer<Tag>, tagOrder: UnsafeBufferPointer<Int>,
+        measurement: String, tags: UnsafeBufferPointer<Tag>, tagOrder: UnsafeBufferPointer<Int>?,
         fields: UnsafeBufferPointer<Field>, timestampNanoseconds: Int64, options: Options,
         to start: LineWriter, buffer: inout [UInt8]
     ) -> WriteOutcome {
@@ -186,36 +207,72 @@ public struct LineProtocolEncoder: Sendable {
         switch Escaping.writeName(measurement, style: .measurement, to: &writer) {
         case .written, .emptyAfterTrimming: break
         case .noRoom: return .needsRoom
-        case .failed(let reason): return .failed(reason, .measurement, key: nil)
+        case .failed(let reason):
+            // The general path checks the tag keys first.
+            if tagOrder == nil { return .generalPath }
+            return .failed(reason, .measurement, key: nil)
         }
-        for index in tagOrder {
-            let mark = writer.count
-            writer.write(ASCII.comma)  // writeName leaves room for one byte after the name
-            switch Escaping.writeName(tags[index].key, style: .key, to: &writer) {
-            case .written, .emptyAfterTrimming: break
-            case .noRoom: return .needsRoom
-            case .failed(let reason): return .failed(reason, .tagKey, key: tags[index].key)
+        if let tagOrder {
+            for index in tagOrder {
+                let mark = writer.count
+                writer.write(ASCII.comma)  // writeName leaves room for one byte after the name
+                switch Escaping.writeName(tags[index].key, style: .key, to: &writer) {
+                case .written, .emptyAfterTrimming: break
+                case .noRoom: return .needsRoom
+                case .failed(let reason): return .failed(reason, .tagKey, key: tags[index].key)
+                }
+                writer.write(ASCII.equals)
+                switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+                case .written: break
+                case .emptyAfterTrimming: writer.rewind(to: mark)  // the value was only `\`: omit the tag
+                case .noRoom: return .needsRoom
+                case .failed(let reason): return .failed(reason, .tagValue, key: tags[index].key)
+                }
             }
-            writer.write(ASCII.equals)
-            switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
-            case .written: break
-            case .emptyAfterTrimming: writer.rewind(to: mark)  // the value was only `\`: omit the tag
-            case .noRoom: return .needsRoom
-            case .failed(let reason): return .failed(reason, .tagValue, key: tags[index].key)
+        } else {
+            // Where the previous tag's key sits in the line (unescaped).
+            var previousStart = 0
+            var previousCount = 0
+            for index in tags.indices {
+                if tags[index].value.utf8.isEmpty { return .generalPath }  // an omitted tag
+                writer.write(ASCII.comma)
+                let keyStart = writer.count
+                switch Escaping.writeName(tags[index].key, style: .key, to: &writer) {
+                case .written: break
+                case .emptyAfterTrimming, .failed: return .generalPath
+                case .noRoom: return .needsRoom
+                }
+                let keyCount = writer.count &- keyStart
+                // An escaped key (rare) would compare differently from its bytes.
+                if keyCount != tags[index].key.utf8.count { return .generalPath }
+                if isReserved(writer.base + keyStart, keyCount) { return .generalPath }
+                if previousCount > 0
+                    && Bytes.compare(writer.base + previousStart, previousCount, writer.base + keyStart, keyCount) >= 0
+                {
+                    return .generalPath  // unsorted or a duplicate key
+                }
+                previousStart = keyStart
+                previousCount = keyCount
+                writer.write(ASCII.equals)
+                switch Escaping.writeName(tags[index].value, style: .tagValue, to: &writer) {
+                case .written: break
+                case .emptyAfterTrimming, .failed: return .generalPath
+                case .noRoom: return .needsRoom
+                }
             }
         }
 
         var written = 0
         var omitted = 0
         for index in fields.indices {
-            let key = fields[index].key
-            if key.utf8.isEmpty {
-                return .failed(.empty, .fieldKey, key: key)
-            }
-            if isReserved(key) {
-                return .failed(.reservedKey, .fieldKey, key: key)
-            }
             if case .float(let value) = fields[index].value, !value.isFinite {
+                let key = fields[index].key
+                if key.utf8.isEmpty {
+                    return .failed(.empty, .fieldKey, key: key)
+                }
+                if isReserved(key) {
+                    return .failed(.reservedKey, .fieldKey, key: key)
+                }
                 if options.nonFiniteFloats == .reject {
                     return .failed(.nonFiniteFloat, .fieldValue, key: key)
                 }
@@ -228,10 +285,16 @@ public struct LineProtocolEncoder: Sendable {
             }
             writer.write(written == 0 ? ASCII.space : ASCII.comma)
             written += 1
-            switch Escaping.writeName(key, style: .key, to: &writer) {
-            case .written, .emptyAfterTrimming: break
+            let keyStart = writer.count
+            switch Escaping.writeName(fields[index].key, style: .key, to: &writer) {
+            case .written: break
+            case .emptyAfterTrimming: return .failed(.empty, .fieldKey, key: fields[index].key)
             case .noRoom: return .needsRoom
-            case .failed(let reason): return .failed(reason, .fieldKey, key: key)
+            case .failed(let reason): return .failed(reason, .fieldKey, key: fields[index].key)
+            }
+            // Reserved keys need no escaping, so their bytes are written as is.
+            if isReserved(writer.base + keyStart, writer.count &- keyStart) {
+                return .failed(.reservedKey, .fieldKey, key: fields[index].key)
             }
             writer.write(ASCII.equals)
             if writer.remaining < numberRoom {
@@ -257,7 +320,7 @@ public struct LineProtocolEncoder: Sendable {
             case .string(let value):
                 let length = value.utf8.count
                 if length > maximumStringBytes {
-                    return .failed(.stringTooLong(length), .fieldValue, key: key)
+                    return .failed(.stringTooLong(length), .fieldValue, key: fields[index].key)
                 }
                 // Escaping at most triples the bytes; quotes and a separator.
                 if writer.remaining < 3 * length + 3 {
@@ -345,6 +408,23 @@ public struct LineProtocolEncoder: Sendable {
         let secondWritten = Bytes.withUTF8(second.value) { Escaping.trimmedCount($0) > 0 }
         if firstWritten && secondWritten {
             throw LineProtocolError(.duplicateTagKey, element: .tagKey, measurement: measurement, key: second.key)
+        }
+    }
+
+    /// `isReserved(_:)` on the UTF-8 bytes of a key.
+    @inline(__always)
+    private static func isReserved(_ bytes: UnsafeMutablePointer<UInt8>, _ count: Int) -> Bool {
+        switch count {
+        case 4:
+            return UnsafeRawPointer(bytes).loadUnaligned(as: UInt32.self) == 0x656D_6974  // "time"
+        case 6:
+            return UnsafeRawPointer(bytes).loadUnaligned(as: UInt32.self) == 0x6569_665F  // "_fie"
+                && UnsafeRawPointer(bytes + 4).loadUnaligned(as: UInt16.self) == 0x646C  // "ld"
+        case 12:
+            return UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self) == 0x6572_7573_6165_6D5F  // "_measure"
+                && UnsafeRawPointer(bytes + 8).loadUnaligned(as: UInt32.self) == 0x746E_656D  // "ment"
+        default:
+            return false
         }
     }
 
