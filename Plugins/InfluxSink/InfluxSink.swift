@@ -51,6 +51,9 @@ final class InfluxSink: Sink {
     private var lines = LineBatch()
     /// Sample index of each line of `lines`.
     private var sampleOfLine: [Int] = []
+    /// Scratch for the sample being encoded (reused: no allocation per sample).
+    private var cTags: [CStringPoint.Tag] = []
+    private var cFields: [CStringPoint.Field] = []
 
     init(context: PluginContext) throws(PluginError) {
         let versionNumber = try context.integer("version") ?? 1
@@ -105,10 +108,7 @@ final class InfluxSink: Sink {
         var localReason: String?
         for index in 0..<count {
             do {
-                let point = Point(batch.raw.pointee.samples[index])
-                let added = try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
-                    try encoder.append(point, to: &buffer)
-                }
+                let added = try appendLine(batch.raw.pointee.samples[index])
                 if added { sampleOfLine.append(index) } else { rejected.append(index) }
             } catch {
                 rejected.append(index)
@@ -143,6 +143,45 @@ final class InfluxSink: Sink {
 
     func stop(context: PluginContext) {
         writer = nil
+    }
+
+    /// Encodes one C sample into `lines`, straight from its C strings.
+    /// - Returns: whether a line was added.
+    private func appendLine(_ sample: rdt4nn_sample) throws(LineProtocolError) -> Bool {
+        cTags.removeAll(keepingCapacity: true)
+        cFields.removeAll(keepingCapacity: true)
+        for i in 0..<Int(sample.n_tags) {
+            cTags.append(CStringPoint.Tag(key: sample.tags[i].key, value: sample.tags[i].value))
+        }
+        for i in 0..<Int(sample.n_fields) {
+            let field = sample.fields[i]
+            let value: CStringPoint.Value
+            switch field.type {
+            case RDT4NN_FIELD_F64: value = .float(field.v.f64)
+            case RDT4NN_FIELD_I64: value = .integer(field.v.i64)
+            case RDT4NN_FIELD_U64: value = .unsigned(field.v.u64)
+            case RDT4NN_FIELD_BOOL: value = .boolean(field.v.u64 != 0)
+            default:
+                guard let text = field.v.str else {
+                    // A NULL string is written as "" (rare): through `Point`.
+                    let point = Point(sample)
+                    return try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
+                        try encoder.append(point, to: &buffer)
+                    }
+                }
+                value = .string(text)
+            }
+            cFields.append(CStringPoint.Field(key: field.key, value: value))
+        }
+        return try cTags.withUnsafeBufferPointer { (tags) throws(LineProtocolError) -> Bool in
+            try cFields.withUnsafeBufferPointer { (fields) throws(LineProtocolError) -> Bool in
+                let point = CStringPoint(
+                    measurement: sample.measurement, tags: tags, fields: fields, timestampNanoseconds: sample.t_real_ns)
+                return try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
+                    try encoder.append(point, to: &buffer)
+                }
+            }
+        }
     }
 }
 

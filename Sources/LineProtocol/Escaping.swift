@@ -231,7 +231,7 @@ enum Escaping {
     }
 
     @inline(__always)
-    private static func writeName(
+    static func writeName(
         _ bytes: UnsafeBufferPointer<UInt8>, style: Style, to writer: inout LineWriter
     ) -> Outcome {
         let end = style == .tagValue ? trimmedCount(bytes) : bytes.count
@@ -298,7 +298,7 @@ enum Escaping {
         }
     }
 
-    private static func writeStringValue(_ bytes: UnsafeBufferPointer<UInt8>, to writer: inout LineWriter) {
+    static func writeStringValue(_ bytes: UnsafeBufferPointer<UInt8>, to writer: inout LineWriter) {
         writer.write(ASCII.quote)
         var runStart = 0
         for index in 0..<bytes.count {

@@ -77,7 +77,7 @@ public struct LineProtocolEncoder: Sendable {
 
     /// Where a line is written before it is copied to the caller's buffer;
     /// grows to the longest line seen, then is reused.
-    private var lineStorage: [UInt8]
+    var lineStorage: [UInt8]
 
     /// Creates an encoder.
     public init(options: Options = Options()) {
@@ -181,7 +181,7 @@ public struct LineProtocolEncoder: Sendable {
 
     // MARK: - Writing
 
-    private enum WriteOutcome {
+    enum WriteOutcome {
         /// The line was appended; the payload counts omitted fields.
         case written(Int)
         /// The line storage is too small.
@@ -192,7 +192,7 @@ public struct LineProtocolEncoder: Sendable {
     }
 
     /// The most a number takes, plus a separator.
-    private static var numberRoom: Int { Numbers.maximumNumberBytes + 2 }
+    static var numberRoom: Int { Numbers.maximumNumberBytes + 2 }
 
     /// Writes the line for a point, then appends it to `buffer`. With a
     /// `tagOrder` the tags are checked and ordered already; without, they are
@@ -413,7 +413,7 @@ public struct LineProtocolEncoder: Sendable {
 
     /// `isReserved(_:)` on the UTF-8 bytes of a key.
     @inline(__always)
-    private static func isReserved(_ bytes: UnsafeMutablePointer<UInt8>, _ count: Int) -> Bool {
+    static func isReserved(_ bytes: UnsafeMutablePointer<UInt8>, _ count: Int) -> Bool {
         switch count {
         case 4:
             return UnsafeRawPointer(bytes).loadUnaligned(as: UInt32.self) == 0x656D_6974  // "time"
