@@ -83,6 +83,22 @@ enum Bytes {
         return copy.utf8.withContiguousStorageIfAvailable(body)!
     }
 
+    /// The first eight bytes (zero padded) as a big-endian number: when two
+    /// prefixes differ they order their strings as ``compare(_:_:)`` does
+    /// (a shorter string's padding sorts before any byte but NUL).
+    @inline(__always)
+    static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = bytes.baseAddress else { return 0 }
+        if bytes.count >= 8 {
+            return UInt64(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
+        }
+        var value: UInt64 = 0
+        for index in 0..<8 {
+            value = value << 8 | (index < bytes.count ? UInt64(base[index]) : 0)
+        }
+        return value
+    }
+
     /// Compares `leftCount` bytes at `left` with `rightCount` bytes at
     /// `right` like ``compare(_:_:)``.
     @inline(__always)

@@ -75,6 +75,10 @@ public struct LineProtocolEncoder: Sendable {
     /// Reused between calls so that sorting tags allocates nothing.
     private var tagOrder: [Int]
 
+    /// The first eight bytes of each tag key as a big-endian number (zero
+    /// padded), indexed like `Point.tags`; filled by `selectAndSortTags`.
+    private var tagPrefixes: [UInt64]
+
     /// Where a line is written before it is copied to the caller's buffer;
     /// grows to the longest line seen, then is reused.
     var lineStorage: [UInt8]
@@ -84,6 +88,8 @@ public struct LineProtocolEncoder: Sendable {
         self.options = options
         self.tagOrder = []
         self.tagOrder.reserveCapacity(16)
+        self.tagPrefixes = []
+        self.tagPrefixes.reserveCapacity(16)
         self.lineStorage = []
     }
 
@@ -350,29 +356,35 @@ public struct LineProtocolEncoder: Sendable {
         _ tags: UnsafeBufferPointer<Tag>, measurement: String
     ) throws(LineProtocolError) {
         tagOrder.removeAll(keepingCapacity: true)
+        tagPrefixes.removeAll(keepingCapacity: true)
         // Tags usually arrive sorted: check the order while selecting, and
-        // sort only when needed.
+        // sort only when needed. Keys are compared by their first eight
+        // bytes as one big-endian number (read once per key), and byte by
+        // byte only when those are equal.
         var sorted = true
         var previous = -1
         for index in tags.indices {
-            let key = tags[index].key
-            if key.utf8.isEmpty {
-                throw LineProtocolError(.empty, element: .tagKey, measurement: measurement, key: key)
+            if tags[index].key.utf8.isEmpty {
+                throw LineProtocolError(.empty, element: .tagKey, measurement: measurement, key: tags[index].key)
             }
-            if Self.isReserved(key) {
-                throw LineProtocolError(.reservedKey, element: .tagKey, measurement: measurement, key: key)
+            let (prefix, reserved) = Bytes.withUTF8(tags[index].key) { bytes in
+                (Bytes.prefix(bytes), Self.isReserved(UnsafeMutablePointer(mutating: bytes.baseAddress!), bytes.count))
+            }
+            tagPrefixes.append(prefix)
+            if reserved {
+                throw LineProtocolError(.reservedKey, element: .tagKey, measurement: measurement, key: tags[index].key)
             }
             // An empty value omits the tag here; a value of only `\` is
             // dropped while writing (rare, and needs a scan).
             if tags[index].value.utf8.isEmpty {
                 // A bad key is an error even when its tag is left out.
-                if case .failed(let reason) = Escaping.checkName(key) {
-                    throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: key)
+                if case .failed(let reason) = Escaping.checkName(tags[index].key) {
+                    throw LineProtocolError(reason, element: .tagKey, measurement: measurement, key: tags[index].key)
                 }
                 continue
             }
             if sorted && previous >= 0 {
-                let order = Bytes.compare(tags[previous].key, key)
+                let order = compareKeys(tags, previous, index)
                 if order == 0 {
                     try Self.checkDuplicate(tags[previous], tags[index], measurement: measurement)
                 } else if order > 0 {
@@ -389,7 +401,7 @@ public struct LineProtocolEncoder: Sendable {
             let moving = tagOrder[position]
             var hole = position
             while hole > 0 {
-                let order = Bytes.compare(tags[tagOrder[hole - 1]].key, tags[moving].key)
+                let order = compareKeys(tags, tagOrder[hole - 1], moving)
                 if order == 0 {
                     try Self.checkDuplicate(tags[tagOrder[hole - 1]], tags[moving], measurement: measurement)
                 }
@@ -399,6 +411,16 @@ public struct LineProtocolEncoder: Sendable {
             }
             tagOrder[hole] = moving
         }
+    }
+
+    /// Compares the keys of tags `a` and `b` in UTF-8 byte order (negative,
+    /// 0, positive), by `tagPrefixes` first.
+    @inline(__always)
+    private func compareKeys(_ tags: UnsafeBufferPointer<Tag>, _ a: Int, _ b: Int) -> Int {
+        let left = tagPrefixes[a]
+        let right = tagPrefixes[b]
+        if left != right { return left < right ? -1 : 1 }
+        return Bytes.compare(tags[a].key, tags[b].key)
     }
 
     /// Two tags share a key: an error unless one of them will be omitted
