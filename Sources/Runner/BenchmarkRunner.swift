@@ -83,6 +83,8 @@ public final class BenchmarkRunner {
     private var runStartWallNs: Int64 = 0
     private var runEndWallNs: Int64 = 0
     private var plugins: [String: PluginDescriptor] = [:]
+    /// Tells which containers died by themselves (Docker events), during execute.
+    private var exitWatcher: ExitWatcher?
     /// Ids of started, not yet stopped containers, readable from the signal thread.
     private let runningIDs = ContainerIDSet()
 
@@ -432,6 +434,11 @@ public final class BenchmarkRunner {
         runStartMonotonicNs = HostClock.monotonicNanoseconds()
         runStartWallNs = HostClock.realtimeNanoseconds()
         results?.events.append(event("run_started"))
+        exitWatcher = ExitWatcher(docker: docker, benchmarkID: benchmarkID.value)
+        defer {
+            exitWatcher?.stop()
+            exitWatcher = nil
+        }
         sampler?.start()
         for index in hostCollectors.indices {
             let instance = hostCollectors[index].instance
@@ -599,7 +606,8 @@ public final class BenchmarkRunner {
                 stopContainer(container, reason: "its command ended")
                 continue
             }
-            guard let inspect = try? docker.inspectContainer(id), !inspect.state.running else { continue }
+            // Docker's `die` events say which containers ended; only those are inspected.
+            guard exitWatcher?.hasDied(id) == true, let inspect = try? docker.inspectContainer(id), !inspect.state.running else { continue }
             container.exitedEarly = true
             container.exitCode = inspect.state.exitCode
             console.info("container '\(container.plan.name)' exited by itself with code \(inspect.state.exitCode)\(inspect.state.oomKilled ? " (OOM-killed)" : "")")
