@@ -95,11 +95,11 @@ extension LineProtocolEncoder {
     /// Appends one line for `point` to `buffer`: the same bytes, return value
     /// and errors as ``append(_:to:)-(Point,_)`` with ``CStringPoint/point``.
     ///
-    /// Points with ASCII names and values, tags given sorted and nothing to
-    /// report are written straight from the C strings; any other point (an
-    /// error to report, unsorted tags, an omitted tag or field, non-ASCII
-    /// bytes, which `String` would check and repair) is converted to a
-    /// ``Point`` and encoded as such.
+    /// Points with ASCII names and values and nothing to report are written
+    /// straight from the C strings (tags not given sorted are sorted first,
+    /// on the stack); any other point (an error to report, an omitted tag or
+    /// field, duplicate tag keys, non-ASCII bytes, which `String` would check
+    /// and repair) is converted to a ``Point`` and encoded as such.
     @discardableResult
     public mutating func append(_ point: CStringPoint, to buffer: inout [UInt8]) throws(LineProtocolError) -> Int {
         var storage: [UInt8] = []
@@ -120,11 +120,57 @@ extension LineProtocolEncoder {
             }
             break
         }
+        if case .generalPath = outcome, point.tags.count > 1, !Self.tagsAreSorted(point.tags) {
+            // Tags not given sorted: sort a copy (on the stack) and try the
+            // direct path again; should that fail too, the `Point` below
+            // reports errors in the order the tags were given.
+            outcome = withUnsafeTemporaryAllocation(of: CStringPoint.Tag.self, capacity: point.tags.count) { sorted in
+                _ = sorted.initialize(from: point.tags)
+                Self.sortTags(sorted)
+                var ordered = point
+                ordered.tags = UnsafeBufferPointer(sorted)
+                var result = WriteOutcome.generalPath
+                while true {
+                    result = storage.withUnsafeMutableBufferPointer { bytes in
+                        Self.write(
+                            ordered, options: options, to: LineWriter(base: bytes.baseAddress!, capacity: bytes.count),
+                            buffer: &buffer)
+                    }
+                    if case .needsRoom = result {
+                        storage = [UInt8](repeating: 0, count: 2 * storage.count)
+                        continue
+                    }
+                    return result
+                }
+            }
+        }
         swap(&storage, &lineStorage)
         if case .written(let omitted) = outcome {
             return omitted
         }
         return try append(point.point, to: &buffer)
+    }
+
+    /// Whether the tag keys ascend strictly in byte order (`strcmp` compares
+    /// bytes as unsigned, like ``Bytes/compare(_:_:)``).
+    private static func tagsAreSorted(_ tags: UnsafeBufferPointer<CStringPoint.Tag>) -> Bool {
+        for index in 1..<tags.count where strcmp(tags[index - 1].key, tags[index].key) >= 0 {
+            return false
+        }
+        return true
+    }
+
+    /// Sorts tags by key bytes (insertion sort: few tags, stable).
+    private static func sortTags(_ tags: UnsafeMutableBufferPointer<CStringPoint.Tag>) {
+        for position in 1..<tags.count {
+            let moving = tags[position]
+            var hole = position
+            while hole > 0 && strcmp(tags[hole - 1].key, moving.key) > 0 {
+                tags[hole] = tags[hole - 1]
+                hole -= 1
+            }
+            tags[hole] = moving
+        }
     }
 
     /// The bytes of a C string.

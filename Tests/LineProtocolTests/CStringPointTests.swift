@@ -99,7 +99,7 @@ struct CStringPointTests {
     }
 
     @Test(
-        "random points (hostile, and plain with sorted tags): same result both ways",
+        "random points (hostile; plain with tags sorted, shuffled, duplicated): same result both ways",
         arguments: [(21, 0.0), (22, 0.02), (23, 0.0)] as [(UInt64, Double)])
     func randomPoints(seed: UInt64, illegalChance: Double) {
         var random = RandomPoints(seed: seed, illegalChance: illegalChance)
@@ -117,6 +117,12 @@ struct CStringPointTests {
                 point.measurement = plainName()
                 point.tags = point.tags.map { Tag(plainName(), $0.value.isEmpty ? "" : plainName()) }
                     .sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+                if iteration % 4 == 2 {
+                    point.tags.shuffle(using: &plain)  // the direct path after sorting
+                    if point.tags.count > 1 && iteration % 8 == 2 {
+                        point.tags[0].key = point.tags[1].key  // a duplicate key
+                    }
+                }
                 point.fields = point.fields.map { Field(plainName(), $0.value) }
             }
             let options = LineProtocolEncoder.Options(
