@@ -139,6 +139,61 @@ func encoderBatch(_ source: [Point]) -> (inout [UInt8], Int) -> Void {
     }
 }
 
+/// The same points as C strings, as the influx sink reads them from the
+/// plugin ABI's batch (allocated once, never freed: the process ends).
+struct CPoints {
+    var tags: [UnsafeMutableBufferPointer<CStringPoint.Tag>] = []
+    var fields: [UnsafeMutableBufferPointer<CStringPoint.Field>] = []
+    var measurements: [UnsafeMutablePointer<CChar>] = []
+    var times: [Int64] = []
+
+    init(_ points: [Point]) {
+        for point in points {
+            measurements.append(strdup(point.measurement)!)
+            let tagBuffer = UnsafeMutableBufferPointer<CStringPoint.Tag>.allocate(capacity: point.tags.count)
+            for (index, tag) in point.tags.enumerated() {
+                tagBuffer[index] = CStringPoint.Tag(key: strdup(tag.key)!, value: strdup(tag.value)!)
+            }
+            tags.append(tagBuffer)
+            let fieldBuffer = UnsafeMutableBufferPointer<CStringPoint.Field>.allocate(capacity: point.fields.count)
+            for (index, field) in point.fields.enumerated() {
+                let value: CStringPoint.Value
+                switch field.value {
+                case .float(let number): value = .float(number)
+                case .integer(let number): value = .integer(number)
+                case .unsigned(let number): value = .unsigned(number)
+                case .boolean(let flag): value = .boolean(flag)
+                case .string(let text): value = .string(strdup(text)!)
+                }
+                fieldBuffer[index] = CStringPoint.Field(key: strdup(field.key)!, value: value)
+            }
+            fields.append(fieldBuffer)
+            times.append(point.timestampNanoseconds)
+        }
+    }
+
+    func point(_ index: Int) -> CStringPoint {
+        CStringPoint(
+            measurement: measurements[index], tags: UnsafeBufferPointer(tags[index]),
+            fields: UnsafeBufferPointer(fields[index]), timestampNanoseconds: times[index])
+    }
+}
+
+func cStringBatch(_ source: CPoints) -> (inout [UInt8], Int) -> Void {
+    var encoder = LineProtocolEncoder()
+    return { buffer, batch in
+        var index = batch &* 7 & 1023
+        for _ in 0..<pointsPerBatch {
+            do {
+                try encoder.append(source.point(index), to: &buffer)
+            } catch {
+                fatalError("\(error)")
+            }
+            index = (index + 1) & 1023
+        }
+    }
+}
+
 func naiveBatch(_ source: [Point]) -> (inout [UInt8], Int) -> Void {
     { buffer, batch in
         var index = batch &* 7 & 1023
@@ -149,12 +204,20 @@ func naiveBatch(_ source: [Point]) -> (inout [UInt8], Int) -> Void {
     }
 }
 
-// Both encoders must produce the same bytes, or the comparison is void.
+let cPoints = CPoints(points)
+let cShuffled = CPoints(shuffled)
+
+// All encoders must produce the same bytes, or the comparison is void.
 do {
     var encoder = LineProtocolEncoder()
-    for point in points + shuffled {
-        let line = try encoder.line(for: point)
-        precondition(line == naiveLine(point), "encoders disagree:\n\(line)\(naiveLine(point))")
+    for (source, cSource) in [(points, cPoints), (shuffled, cShuffled)] {
+        for (index, point) in source.enumerated() {
+            let line = try encoder.line(for: point)
+            precondition(line == naiveLine(point), "encoders disagree:\n\(line)\(naiveLine(point))")
+            var bytes: [UInt8] = []
+            try encoder.append(cSource.point(index), to: &bytes)
+            precondition(bytes == Array(line.utf8), "C string encoding differs:\n\(line)")
+        }
     }
 } catch {
     fatalError("\(error)")
@@ -196,6 +259,8 @@ let sortedResult = measure(rounds: rounds, seconds: seconds, encoderBatch(points
 print("line: \(format(sortedResult.bytesPerPoint, 0)) bytes")
 let encoderMedian = report("LineProtocolEncoder, tags sorted", sortedResult)
 let unsortedMedian = report("LineProtocolEncoder, tags reversed", measure(rounds: rounds, seconds: seconds, encoderBatch(shuffled)))
+_ = report("CStringPoint, tags sorted", measure(rounds: rounds, seconds: seconds, cStringBatch(cPoints)))
+_ = report("CStringPoint, tags reversed", measure(rounds: rounds, seconds: seconds, cStringBatch(cShuffled)))
 if getenv("BENCH_ENCODER_ONLY") != nil { exit(0) }  // for profiling
 let naiveMedian = report("naive String interpolation", measure(rounds: rounds, seconds: seconds, naiveBatch(points)))
 print("ratio encoder/naive (median, tags sorted): \(format(encoderMedian / naiveMedian, 1))x; tags reversed: \(format(unsortedMedian / naiveMedian, 1))x")
