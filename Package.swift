@@ -73,6 +73,8 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurlShim"], swiftSettings: strictSwift),
         // InfluxDB line protocol, encoded without allocation per point.
         .target(name: "LineProtocol", swiftSettings: strictSwift),
+        // Line protocol straight from the C batches sinks receive.
+        .target(name: "SampleLineProtocol", dependencies: ["LineProtocol", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
         // gzip through the system zlib (sinks compress batches and files).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: strictSwift),
@@ -120,7 +122,7 @@ let package = Package(
         ),
         .target(
             name: "FileSinkPlugin",
-            dependencies: ["PluginKit", "LineProtocol", "Gzip"],
+            dependencies: ["PluginKit", "LineProtocol", "SampleLineProtocol", "Gzip"],
             path: "Plugins/FileSink",
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings
@@ -141,7 +143,7 @@ let package = Package(
         ),
         .target(
             name: "InfluxSinkPlugin",
-            dependencies: ["PluginKit", "InfluxWrite", "LineProtocol"],
+            dependencies: ["PluginKit", "InfluxWrite", "LineProtocol", "SampleLineProtocol"],
             path: "Plugins/InfluxSink",
             swiftSettings: strictSwift,
             linkerSettings: pluginLinkerSettings

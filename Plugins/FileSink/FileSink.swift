@@ -5,6 +5,7 @@ import Gzip
 import LineProtocol
 import PluginABI
 import PluginKit
+import SampleLineProtocol
 import RDT4NNPluginSDK
 
 /// The `file` sink: every sample into the run's results directory, as
@@ -37,7 +38,7 @@ final class FileSink: Sink {
     private let gzip: Bool
     private let fileName: String
     private var lineHandle: Int32 = -1
-    private var encoder = LineProtocolEncoder()
+    private var sampleEncoder = CSampleEncoder()
     private var buffer: [UInt8] = []
     private var csvFiles: [String: CSVFile] = [:]
 
@@ -73,17 +74,17 @@ final class FileSink: Sink {
     }
 
     func write(context: PluginContext, batch: SinkBatch) -> SinkWriteResult {
-        let samples = batch.samples()
-        return format == "csv" ? writeCSV(samples) : writeLines(samples)
+        format == "csv" ? writeCSV(batch.samples()) : writeLines(batch)
     }
 
-    private func writeLines(_ samples: [PluginSample]) -> SinkWriteResult {
+    /// Line protocol straight from the C batch (no Swift strings per sample).
+    private func writeLines(_ batch: SinkBatch) -> SinkWriteResult {
         buffer.removeAll(keepingCapacity: true)
         var rejected: [Int] = []
         var firstReason: String?
-        for (index, sample) in samples.enumerated() {
+        for index in 0..<batch.count {
             do {
-                try encoder.append(Point(sample), to: &buffer)
+                try sampleEncoder.append(batch.raw.pointee.samples[index], to: &buffer)
             } catch {
                 rejected.append(index)
                 if firstReason == nil { firstReason = error.description }
@@ -101,7 +102,7 @@ final class FileSink: Sink {
             // ENOSPC and friends: keep the samples (the host retries, then spools).
             return SinkWriteResult(status: .retry, processedCount: 0, retryAfterNs: 1_000_000_000, message: "cannot write \(linePath): \(failure)")
         }
-        return SinkWriteResult(status: .ok, processedCount: samples.count, rejected: rejected, message: firstReason)
+        return SinkWriteResult(status: .ok, processedCount: batch.count, rejected: rejected, message: firstReason)
     }
 
     private func writeCSV(_ samples: [PluginSample]) -> SinkWriteResult {
@@ -148,26 +149,6 @@ final class FileSink: Sink {
             written += n
         }
         return nil
-    }
-}
-
-extension Point {
-    /// The encoder's view of a host sample.
-    init(_ sample: PluginSample) {
-        self.init(
-            measurement: sample.measurement,
-            tags: sample.tags.map { Tag($0.key, $0.value) },
-            fields: sample.fields.map { field in
-                switch field.value {
-                case .float(let d): Field(field.key, .float(d))
-                case .integer(let i): Field(field.key, .integer(i))
-                case .unsigned(let u): Field(field.key, .unsigned(u))
-                case .boolean(let b): Field(field.key, .boolean(b))
-                case .string(let s): Field(field.key, .string(s))
-                }
-            },
-            timestampNanoseconds: sample.timestampNanoseconds
-        )
     }
 }
 

@@ -2,6 +2,7 @@ import InfluxWrite
 import LineProtocol
 import PluginABI
 import PluginKit
+import SampleLineProtocol
 import RDT4NNPluginSDK
 
 /// The `influx` sink: every sample into InfluxDB, 1.x (`/write`) or 2.x
@@ -47,13 +48,11 @@ final class InfluxSink: Sink {
 
     private let settings: InfluxSettings
     private var writer: InfluxWriter?
-    private var encoder = LineProtocolEncoder()
+    private var sampleEncoder = CSampleEncoder()
     private var lines = LineBatch()
     /// Sample index of each line of `lines`.
     private var sampleOfLine: [Int] = []
     /// Scratch for the sample being encoded (reused: no allocation per sample).
-    private var cTags: [CStringPoint.Tag] = []
-    private var cFields: [CStringPoint.Field] = []
 
     init(context: PluginContext) throws(PluginError) {
         let versionNumber = try context.integer("version") ?? 1
@@ -148,39 +147,8 @@ final class InfluxSink: Sink {
     /// Encodes one C sample into `lines`, straight from its C strings.
     /// - Returns: whether a line was added.
     private func appendLine(_ sample: rdt4nn_sample) throws(LineProtocolError) -> Bool {
-        cTags.removeAll(keepingCapacity: true)
-        cFields.removeAll(keepingCapacity: true)
-        for i in 0..<Int(sample.n_tags) {
-            cTags.append(CStringPoint.Tag(key: sample.tags[i].key, value: sample.tags[i].value))
-        }
-        for i in 0..<Int(sample.n_fields) {
-            let field = sample.fields[i]
-            let value: CStringPoint.Value
-            switch field.type {
-            case RDT4NN_FIELD_F64: value = .float(field.v.f64)
-            case RDT4NN_FIELD_I64: value = .integer(field.v.i64)
-            case RDT4NN_FIELD_U64: value = .unsigned(field.v.u64)
-            case RDT4NN_FIELD_BOOL: value = .boolean(field.v.u64 != 0)
-            default:
-                guard let text = field.v.str else {
-                    // A NULL string is written as "" (rare): through `Point`.
-                    let point = Point(sample)
-                    return try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
-                        try encoder.append(point, to: &buffer)
-                    }
-                }
-                value = .string(text)
-            }
-            cFields.append(CStringPoint.Field(key: field.key, value: value))
-        }
-        return try cTags.withUnsafeBufferPointer { (tags) throws(LineProtocolError) -> Bool in
-            try cFields.withUnsafeBufferPointer { (fields) throws(LineProtocolError) -> Bool in
-                let point = CStringPoint(
-                    measurement: sample.measurement, tags: tags, fields: fields, timestampNanoseconds: sample.t_real_ns)
-                return try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
-                    try encoder.append(point, to: &buffer)
-                }
-            }
+        try lines.appendEncoded { (buffer: inout [UInt8]) throws(LineProtocolError) in
+            try sampleEncoder.append(sample, to: &buffer)
         }
     }
 }
@@ -194,31 +162,6 @@ extension InfluxWriteError.Kind {
         case .permission: .permission
         case .fatal: .fatal
         }
-    }
-}
-
-extension Point {
-    /// The encoder's view of a C sample (borrowed for the call; strings are copied).
-    init(_ sample: rdt4nn_sample) {
-        var tags: [Tag] = []
-        tags.reserveCapacity(Int(sample.n_tags))
-        for i in 0..<Int(sample.n_tags) {
-            tags.append(Tag(String(cString: sample.tags[i].key), String(cString: sample.tags[i].value)))
-        }
-        var fields: [Field] = []
-        fields.reserveCapacity(Int(sample.n_fields))
-        for i in 0..<Int(sample.n_fields) {
-            let field = sample.fields[i]
-            let key = String(cString: field.key)
-            switch field.type {
-            case RDT4NN_FIELD_F64: fields.append(Field(key, .float(field.v.f64)))
-            case RDT4NN_FIELD_I64: fields.append(Field(key, .integer(field.v.i64)))
-            case RDT4NN_FIELD_U64: fields.append(Field(key, .unsigned(field.v.u64)))
-            case RDT4NN_FIELD_BOOL: fields.append(Field(key, .boolean(field.v.u64 != 0)))
-            default: fields.append(Field(key, .string(field.v.str.map { String(cString: $0) } ?? "")))
-            }
-        }
-        self.init(measurement: String(cString: sample.measurement), tags: tags, fields: fields, timestampNanoseconds: sample.t_real_ns)
     }
 }
 
