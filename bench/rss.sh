@@ -8,14 +8,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 DURATION="${1:-600}"
-swift build -c release >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT INT TERM
-mkdir -m 0755 "$WORK/plugins"
-for product in $(sed -n 's/.*\.library(name: "\(rdt4nn-[a-z0-9-]*\)", type: \.dynamic.*/\1/p' Package.swift); do
-    install -m 0644 "$BIN/lib$product.so" "$WORK/plugins/"
-done
+scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
+BIN="$(swift build -c release --show-bin-path)"
 {
     echo "benchmark:"
     echo "  name: rss-${DURATION}s"

@@ -12,16 +12,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN="${1:-20}"
-swift build -c release >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
 WORK="$(mktemp -d)"
 SPIN_PID=""
 cleanup() { [ -n "$SPIN_PID" ] && kill "$SPIN_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT INT TERM
-mkdir -m 0755 "$WORK/plugins"
-for product in $(sed -n 's/.*\.library(name: "\(rdt4nn-[a-z0-9-]*\)", type: \.dynamic.*/\1/p' Package.swift); do
-    install -m 0644 "$BIN/lib$product.so" "$WORK/plugins/"
-done
+scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
+BIN="$(swift build -c release --show-bin-path)"
 collectors="dockerstats: true"
 [ -f "$WORK/plugins/librdt4nn-perf.so" ] && collectors="$collectors
     perf: true"

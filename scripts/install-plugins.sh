@@ -6,13 +6,14 @@
 # where products of renamed targets linger). The directory and files get
 # modes 0755/0644: the host refuses plugins writable by group or others.
 #
-# Usage: scripts/install-plugins.sh [DEST]   (default: ./plugins)
+# Usage: scripts/install-plugins.sh [DEST [debug|release]]   (default: ./plugins, debug)
 set -eu
 cd "$(dirname "$0")/.."
 DEST="${1:-plugins}"
+CONFIGURATION="${2:-debug}"
 
-swift build
-BIN="$(swift build --show-bin-path)"
+swift build -c "$CONFIGURATION"
+BIN="$(swift build -c "$CONFIGURATION" --show-bin-path)"
 
 products="$(sed -n 's/.*\.library(name: "\(rdt4nn-[a-z0-9-]*\)", type: \.dynamic.*/\1/p' Package.swift)"
 [ -n "$products" ] || { echo "install-plugins: no plugin products found in Package.swift" >&2; exit 1; }
