@@ -178,11 +178,16 @@ let package = Package(
 
         // Tests.
         // What tests that run built plugins and programs share (products folder, processes, sample recorders).
-        .target(name: "TestKit", dependencies: ["PluginABI", "PluginHost"], path: "Tests/TestKit", swiftSettings: strictSwift),
+        .target(
+            name: "TestKit",
+            dependencies: ["PluginABI", "PluginHost", "HTTPClient", "InfluxWrite"],
+            path: "Tests/TestKit",
+            swiftSettings: strictSwift
+        ),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PluginABI", "PluginHost"], swiftSettings: strictSwift),
         .testTarget(name: "RunnerTests", dependencies: ["TestKit", "Runner", "Configuration", "Pipeline", "PluginABI", "PluginHost", "DockerEngine"], swiftSettings: strictSwift),
-        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol"], swiftSettings: strictSwift),
+        .testTarget(name: "LineProtocolTests", dependencies: ["LineProtocol", "TestKit"], swiftSettings: strictSwift),
         .testTarget(name: "SinkTests", dependencies: ["PluginABI", "PluginHost", "Gzip"], swiftSettings: strictSwift),
         .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "YAML", "PluginABI"], swiftSettings: strictSwift),
         .testTarget(

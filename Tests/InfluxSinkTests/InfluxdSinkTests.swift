@@ -4,6 +4,7 @@ import PluginABI
 import PluginHost
 import Synchronization
 import Testing
+import TestKit
 
 /// The `influx` sink, loaded from its `.so` through the host's `SinkInstance`,
 /// against a real influxd 1.x.

@@ -1,4 +1,5 @@
 import Foundation
+import PluginABI
 import Gzip
 import Synchronization
 

@@ -4,6 +4,7 @@ import PluginABI
 import PluginHost
 import Synchronization
 import Testing
+import TestKit
 
 @testable import InfluxWrite
 

@@ -1,6 +1,7 @@
 import Foundation
 import PluginABI
 import Testing
+import TestKit
 
 /// `rdt4nn run` into a real influxd: every sample the run emitted is in the
 /// database, counted exactly.

@@ -6,6 +6,7 @@ import Pipeline
 import PluginABI
 import ResultsUpload
 import Testing
+import TestKit
 
 /// `rdt4nn upload` end to end against a real influxd: a results directory
 /// with a metrics file and a spool file, uploaded twice.

@@ -1,167 +1,11 @@
 import Foundation
 import LineProtocol
 import Testing
+import TestKit
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A private influxd (1.x) on free 127.0.0.1 ports with its own data, meta and
-/// WAL directories, stopped and removed by ``stop()``.
-final class PrivateInfluxd {
-    /// The influxd to run: `$INFLUXD`, else `influxd` on `PATH`, else nil.
-    static let executable: String? = {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["INFLUXD"], FileManager.default.isExecutableFile(atPath: path) {
-            return path
-        }
-        for directory in (environment["PATH"] ?? "/usr/bin:/usr/sbin").split(separator: ":") {
-            let path = "\(directory)/influxd"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }()
-
-    let baseURL: URL
-    private let directory: URL
-    private let process: Process
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    init(executable: String) async throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("lp-influxd-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let (httpPort, rpcPort) = try Self.twoFreePorts()
-        baseURL = URL(string: "http://127.0.0.1:\(httpPort)")!
-        let root = directory.path
-        let config = """
-            reporting-enabled = false
-            bind-address = "127.0.0.1:\(rpcPort)"
-            [meta]
-              dir = "\(root)/meta"
-              logging-enabled = false
-            [data]
-              dir = "\(root)/data"
-              wal-dir = "\(root)/wal"
-              query-log-enabled = false
-            [monitor]
-              store-enabled = false
-            [http]
-              enabled = true
-              bind-address = "127.0.0.1:\(httpPort)"
-              log-enabled = false
-              pprof-enabled = false
-            [logging]
-              level = "warn"
-              suppress-logo = true
-            [continuous_queries]
-              enabled = false
-            [retention]
-              enabled = false
-            [shard-precreation]
-              enabled = false
-            [subscriber]
-              enabled = false
-            [[graphite]]
-              enabled = false
-            [[collectd]]
-              enabled = false
-            [[opentsdb]]
-              enabled = false
-            [[udp]]
-              enabled = false
-
-            """
-        let configURL = directory.appendingPathComponent("influxd.conf")
-        try config.write(to: configURL, atomically: true, encoding: .utf8)
-        let logURL = directory.appendingPathComponent("influxd.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run", "-config", configURL.path]
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-
-        // Wait for /ping (influxd takes about a second to open its stores).
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            if !process.isRunning {
-                throw Failure(description: "influxd exited during start-up:\n\(self.log)")
-            }
-            if let (_, status) = try? await request("GET", "/ping"), status == 204 { break }
-            if ContinuousClock.now > deadline {
-                stop()
-                throw Failure(description: "influxd did not answer /ping within 30 s:\n\(self.log)")
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-
-    /// influxd's own output so far.
-    var log: String {
-        (try? String(contentsOf: directory.appendingPathComponent("influxd.log"), encoding: .utf8)) ?? ""
-    }
-
-    /// Stops influxd and deletes its directories.
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Sends a request; returns the body and the status code.
-    func request(_ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil)
-        async throws -> (Data, Int)
-    {
-        var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-        // URLComponents leaves '+' alone, which a server reads as a space.
-        components.percentEncodedQuery = components.percentEncodedQuery?
-            .replacingOccurrences(of: "+", with: "%2B")
-        var request = URLRequest(url: components.url!)
-        request.httpMethod = method
-        request.httpBody = body
-        request.timeoutInterval = 30
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return (data, (response as? HTTPURLResponse)?.statusCode ?? 0)
-    }
-
-    /// Two distinct free TCP ports on 127.0.0.1 (both held until both are known).
-    private static func twoFreePorts() throws -> (UInt16, UInt16) {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        var ports: [UInt16] = []
-        for _ in 0..<2 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
-            sockets.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                    bind(descriptor, raw, length) == 0 && getsockname(descriptor, raw, &length) == 0
-                }
-            }
-            guard bound else { throw Failure(description: "bind() failed: errno \(errno)") }
-            ports.append(UInt16(bigEndian: address.sin_port))
-        }
-        return (ports[0], ports[1])
-    }
-}
 
 /// A JSON value from influxd's query response.
 private enum JSONValue: Decodable {
@@ -195,7 +39,7 @@ private enum JSONValue: Decodable {
     }
 }
 
-@Suite("Round trip through a real influxd")
+
 struct InfluxdRoundTripTests {
     /// Random valid points with hostile names: tag keys start with `t` and
     /// field keys with `f` plus a letter for the type, so no tag and field
@@ -240,15 +84,14 @@ struct InfluxdRoundTripTests {
 
     @Test(
         "random points written with /write?precision=ns read back exactly",
-        .enabled(if: PrivateInfluxd.executable != nil, "influxd is not installed ($INFLUXD or PATH)"),
+        .enabled(if: InfluxdProcess.executable != nil, "influxd is not installed ($INFLUXD or PATH)"),
         .timeLimit(.minutes(2)),
         arguments: [7, 8, 9] as [UInt64])
-    func roundTrip(seed: UInt64) async throws {
-        let influxd = try await PrivateInfluxd(executable: PrivateInfluxd.executable!)
+    func roundTrip(seed: UInt64) throws {
+        let influxd = try InfluxdProcess()
         defer { influxd.stop() }
 
-        let (created, createStatus) = try await influxd.request(
-            "POST", "/query", query: ["q": "CREATE DATABASE \"lp\""])
+        let (createStatus, created) = try influxd.request(.post, "/query", query: [("q", "CREATE DATABASE \"lp\"")], body: [])
         #expect(createStatus == 200, "CREATE DATABASE: \(String(decoding: created, as: UTF8.self))")
 
         let points = Self.points(count: 2_000, seed: seed)
@@ -258,14 +101,13 @@ struct InfluxdRoundTripTests {
             for (sent, _) in points[batch..<min(batch + 500, points.count)] {
                 try encoder.append(sent, to: &body)
             }
-            let (reply, status) = try await influxd.request(
-                "POST", "/write", query: ["db": "lp", "precision": "ns"], body: Data(body))
+            let (status, reply) = try influxd.request(.post, "/write", query: [("db", "lp"), ("precision", "ns")], body: body)
             try #require(status == 204, "write: HTTP \(status) \(String(decoding: reply, as: UTF8.self))")
         }
 
-        let (data, status) = try await influxd.request(
-            "GET", "/query", query: ["db": "lp", "epoch": "ns", "q": "SELECT * FROM /.*/"])
+        let (status, body) = try influxd.request(.get, "/query", query: [("db", "lp"), ("epoch", "ns"), ("q", "SELECT * FROM /.*/")])
         try #require(status == 200, "query: HTTP \(status)")
+        let data = Data(body)
         let json = try JSONDecoder().decode(JSONValue.self, from: data)
         let result = try #require(json["results"]?.array.first)
         #expect(result["error"] == nil, "query error: \(String(decoding: data, as: UTF8.self).prefix(500))")

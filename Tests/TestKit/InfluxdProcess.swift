@@ -13,14 +13,12 @@ import Glibc
 /// It can be paused (SIGSTOP), killed and restarted on the same ports and
 /// data, and is removed by ``stop()``.
 ///
-/// The generated configuration and the port picking follow
-/// `Tests/LineProtocolTests/InfluxdRoundTripTests.swift` (`PrivateInfluxd`),
-/// copied here in reduced form because test targets cannot import each other;
-/// this one adds authentication, pause, kill and restart and talks to the
-/// server through the synchronous `HTTPClient`.
-final class InfluxdProcess {
+/// Shared by every test that needs a real InfluxDB (the encoder's round trip,
+/// the influx sink, upload); talks to the server through the synchronous
+/// `HTTPClient`.
+public final class InfluxdProcess {
     /// The influxd to run: `$INFLUXD`, else `influxd` on `PATH`, else nil.
-    static let executable: String? = {
+    public static let executable: String? = {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["INFLUXD"], FileManager.default.isExecutableFile(atPath: path) { return path }
         for directory in (environment["PATH"] ?? "/usr/bin:/usr/sbin").split(separator: ":") {
@@ -30,20 +28,20 @@ final class InfluxdProcess {
         return nil
     }()
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// `http://127.0.0.1:<port>`.
-    let baseURL: String
-    let directory: String
+    public let baseURL: String
+    public let directory: String
     private let configPath: String
     private var process: Process?
     private let client: HTTPClient
 
     /// Starts influxd and waits for `/ping`.
     /// - Parameter authEnabled: `[http] auth-enabled = true` (create a user with ``createAdmin(_:password:)``).
-    init(authEnabled: Bool = false) throws {
+    public init(authEnabled: Bool = false) throws {
         guard let executable = Self.executable else { throw Failure(description: "influxd is not installed") }
         directory = NSTemporaryDirectory() + "rdt4nn-influxd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -121,32 +119,32 @@ final class InfluxdProcess {
     }
 
     /// influxd's own output so far.
-    var log: String { (try? String(contentsOfFile: directory + "/influxd.log", encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: directory + "/influxd.log", encoding: .utf8)) ?? "" }
 
     /// The process id (0 when not running).
-    var pid: Int32 { process?.isRunning == true ? process!.processIdentifier : 0 }
+    public var pid: Int32 { process?.isRunning == true ? process!.processIdentifier : 0 }
 
     /// SIGSTOP: the server keeps its sockets but answers nothing.
-    func pause() { if pid > 0 { kill(pid, SIGSTOP) } }
+    public func pause() { if pid > 0 { kill(pid, SIGSTOP) } }
 
     /// SIGCONT.
-    func resume() { if pid > 0 { kill(pid, SIGCONT) } }
+    public func resume() { if pid > 0 { kill(pid, SIGCONT) } }
 
     /// SIGKILL, keeping the data directory (acknowledged writes are in the WAL).
-    func kill9() {
+    public func kill9() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
     /// Starts influxd again on the same ports and data.
-    func restart() throws {
+    public func restart() throws {
         kill9()
         try launch(Self.executable!)
     }
 
     /// Stops influxd and deletes its directories.
-    func stop() {
+    public func stop() {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGCONT)
             process.terminate()
@@ -156,14 +154,22 @@ final class InfluxdProcess {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    /// Sends any request; `query` items are percent-encoded.
+    /// - Returns: the status and the raw body.
+    public func request(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil) throws -> (status: Int, body: [UInt8]) {
+        let encoded = query.map { "\($0.0)=\(InfluxSettings.percentEncoded($0.1))" }.joined(separator: "&")
+        let response = try client.send(HTTPRequest(method: method, path: encoded.isEmpty ? path : path + "?" + encoded, body: body))
+        return (response.status, response.body)
+    }
+
     /// Runs an InfluxQL statement with POST /query; returns the parsed JSON (statement errors are thrown).
     @discardableResult
-    func execute(_ statement: String, database: String? = nil, username: String? = nil, password: String? = nil) throws -> JSONValue {
+    public func execute(_ statement: String, database: String? = nil, username: String? = nil, password: String? = nil) throws -> JSONValue {
         try query(statement, database: database, method: .post, username: username, password: password)
     }
 
     /// Runs an InfluxQL query (GET /query, epoch=ns).
-    func query(_ statement: String, database: String? = nil, method: HTTPMethod = .get, username: String? = nil, password: String? = nil) throws -> JSONValue {
+    public func query(_ statement: String, database: String? = nil, method: HTTPMethod = .get, username: String? = nil, password: String? = nil) throws -> JSONValue {
         var path = "/query?epoch=ns&q=" + InfluxSettings.percentEncoded(statement)
         if let database { path += "&db=" + InfluxSettings.percentEncoded(database) }
         if let username, let password {
@@ -179,7 +185,7 @@ final class InfluxdProcess {
     }
 
     /// `SELECT COUNT("field") FROM "measurement"` over all time: the exact number of points that have the field.
-    func count(_ field: String, in measurement: String, database: String, username: String? = nil, password: String? = nil) throws -> Int {
+    public func count(_ field: String, in measurement: String, database: String, username: String? = nil, password: String? = nil) throws -> Int {
         let json = try query("SELECT COUNT(\"\(field)\") FROM \"\(measurement)\"", database: database, username: username, password: password)
         guard let values = json["results"]?.arrayValue?.first?["series"]?.arrayValue?.first?["values"]?.arrayValue?.first?.arrayValue,
               values.count >= 2, let count = values[1].doubleValue else { return 0 }
