@@ -46,22 +46,21 @@ public struct PluginMetadata: Sendable {
     }
 }
 
-/// A collector written in Swift.  PluginKit maps each ABI call to a method
-/// and thrown ``PluginError``s to statuses with `set_error` messages.
-public protocol Collector: AnyObject {
+/// What every plugin written in Swift has, whatever its kind: metadata,
+/// `create`, `start`, `stop`.  PluginKit maps each ABI call to a method and
+/// thrown ``PluginError``s to statuses with `set_error` messages.
+public protocol PluginLifecycle: AnyObject {
     /// Id, name, schemas.
     static var metadata: PluginMetadata { get }
-    /// `create`: read and check the configuration; no hardware, no threads.
+    /// `create`: read and check the configuration; no hardware, no threads, no I/O.
     init(context: PluginContext) throws(PluginError)
-    /// `start`: acquire resources.
+    /// `start`: acquire resources (open counters, files, connections).
     func start(context: PluginContext) throws(PluginError)
-    /// `collect`: measure the window and `emit`.
-    func collect(context: PluginContext, window: CollectWindow) throws(PluginError)
     /// `stop`: release everything; no host calls afterwards.
     func stop(context: PluginContext)
 }
 
-extension Collector {
+extension PluginLifecycle {
     /// Default: nothing to release.
     public func stop(context: PluginContext) {}
 
@@ -73,14 +72,35 @@ extension Collector {
         _ ctx: OpaquePointer?,
         _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
     ) -> Int32 {
-        createBox(host, ctx, out) { context throws(PluginError) in PluginBox(collector: try Self(context: context), host: context.host) }
+        guard let host, let out else { return RDT4NN_E_INVALID }
+        let context = PluginContext(host: host, ctx: ctx)
+        do {
+            out.pointee = Unmanaged.passRetained(PluginBox(try Self(context: context), host: host)).toOpaque()
+            return RDT4NN_OK
+        } catch {
+            context.setError(error.message)
+            return error.status.rawValue
+        }
     }
 }
 
-private let collectorStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
-    guard let box = PluginBox.from(raw), let collector = box.collector else { return RDT4NN_E_INVALID }
+/// A collector written in Swift.
+public protocol Collector: PluginLifecycle {
+    /// `collect`: measure the window and `emit`.
+    func collect(context: PluginContext, window: CollectWindow) throws(PluginError)
+}
+
+/// `start` of every kind's vtable.
+let pluginStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
+    guard let box = PluginBox.from(raw) else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
-    return reportErrors(context) { () throws(PluginError) in try collector.start(context: context) }
+    return reportErrors(context) { () throws(PluginError) in try box.plugin.start(context: context) }
+}
+
+/// `stop` of every kind's vtable.
+let pluginStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
+    guard let box = PluginBox.from(raw) else { return }
+    box.plugin.stop(context: PluginContext(host: box.host, ctx: ctx))
 }
 
 private let collectorCollect: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_collect_args>?) -> Int32 = {
@@ -94,11 +114,6 @@ private let collectorCollect: @convention(c) (OpaquePointer?, UnsafeMutableRawPo
         timestampNs: args.pointee.t_real_ns
     )
     return reportErrors(context) { () throws(PluginError) in try collector.collect(context: context, window: window) }
-}
-
-private let collectorStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
-    guard let box = PluginBox.from(raw), let collector = box.collector else { return }
-    collector.stop(context: PluginContext(host: box.host, ctx: ctx))
 }
 
 /// One plugin ready to be listed by the entry point.
@@ -116,9 +131,9 @@ public struct ExportedPlugin: Sendable {
                 struct_size: UInt32(MemoryLayout<rdt4nn_collector_vtable>.size),
                 caps: T.metadata.capabilities,
                 create: create,
-                start: collectorStart,
+                start: pluginStart,
                 collect: collectorCollect,
-                stop: collectorStop,
+                stop: pluginStop,
                 destroy: pluginBoxDestroy
             )
         )

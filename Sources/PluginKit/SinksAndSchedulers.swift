@@ -69,104 +69,52 @@ public struct SinkWriteResult: Sendable, Equatable {
 }
 
 /// A sink written in Swift.
-public protocol Sink: AnyObject {
-    /// Id, name, schema.
-    static var metadata: PluginMetadata { get }
-    /// `create`: read and check the configuration; no I/O.
-    init(context: PluginContext) throws(PluginError)
-    /// `start`: open files, connect, check the database.
-    func start(context: PluginContext) throws(PluginError)
+public protocol Sink: PluginLifecycle {
     /// `write`: store the batch and say what happened to each sample.
     func write(context: PluginContext, batch: SinkBatch) -> SinkWriteResult
     /// `flush`: make what was written durable.
     func flush(context: PluginContext) throws(PluginError)
-    /// `stop`: release everything.
-    func stop(context: PluginContext)
 }
 
 extension Sink {
     /// Default: nothing buffered.
     public func flush(context: PluginContext) throws(PluginError) {}
-    /// Default: nothing to release.
-    public func stop(context: PluginContext) {}
-
-    /// The `create` function of the C vtable (see ``Collector/exportedCreate(_:_:_:)``).
-    public static func exportedCreate(
-        _ host: UnsafePointer<rdt4nn_host_api>?,
-        _ ctx: OpaquePointer?,
-        _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-    ) -> Int32 {
-        createBox(host, ctx, out) { context throws(PluginError) in PluginBox(sink: try Self(context: context), host: context.host) }
-    }
 }
 
 /// A scheduler (resource-placement policy) written in Swift.
-public protocol Scheduler: AnyObject {
-    /// Id, name, schema.
-    static var metadata: PluginMetadata { get }
-    /// `create`: read and check the configuration; no side effects.
-    init(context: PluginContext) throws(PluginError)
-    /// `start`: read topology, prepare.
-    func start(context: PluginContext) throws(PluginError)
+public protocol Scheduler: PluginLifecycle {
     /// `admit`: where `container` should run (cpulists; "" = no preference).
     func admit(context: PluginContext, container: ObservedTarget) throws(PluginError) -> (cpuset: String, cpusetMems: String)
     /// `release`: the container stopped.
     func release(context: PluginContext, container: ObservedTarget)
     /// `on_tick`: periodic decisions.
     func tick(context: PluginContext, monotonicNs: Int64, realtimeNs: Int64) throws(PluginError)
-    /// `stop`: undo everything.
-    func stop(context: PluginContext)
 }
 
 extension Scheduler {
     /// Default: no periodic work.
     public func tick(context: PluginContext, monotonicNs: Int64, realtimeNs: Int64) throws(PluginError) {}
-    /// Default: nothing to undo.
-    public func stop(context: PluginContext) {}
-
-    /// The `create` function of the C vtable (see ``Collector/exportedCreate(_:_:_:)``).
-    public static func exportedCreate(
-        _ host: UnsafePointer<rdt4nn_host_api>?,
-        _ ctx: OpaquePointer?,
-        _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-    ) -> Int32 {
-        createBox(host, ctx, out) { context throws(PluginError) in PluginBox(scheduler: try Self(context: context), host: context.host) }
-    }
 }
 
-/// Holds one plugin instance (of any kind) behind the C `void *`.
+/// Holds one plugin instance (of any kind) behind the C `void *`; the kind
+/// views are resolved once, at `create`.
 final class PluginBox {
+    let plugin: any PluginLifecycle
     let collector: (any Collector)?
     let sink: (any Sink)?
     let scheduler: (any Scheduler)?
     let host: UnsafePointer<rdt4nn_host_api>
 
-    init(collector: (any Collector)? = nil, sink: (any Sink)? = nil, scheduler: (any Scheduler)? = nil, host: UnsafePointer<rdt4nn_host_api>) {
-        self.collector = collector
-        self.sink = sink
-        self.scheduler = scheduler
+    init(_ plugin: any PluginLifecycle, host: UnsafePointer<rdt4nn_host_api>) {
+        self.plugin = plugin
+        collector = plugin as? any Collector
+        sink = plugin as? any Sink
+        scheduler = plugin as? any Scheduler
         self.host = host
     }
 
     static func from(_ raw: UnsafeMutableRawPointer?) -> PluginBox? {
         raw.map { Unmanaged<PluginBox>.fromOpaque($0).takeUnretainedValue() }
-    }
-}
-
-func createBox(
-    _ host: UnsafePointer<rdt4nn_host_api>?,
-    _ ctx: OpaquePointer?,
-    _ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
-    _ make: (PluginContext) throws(PluginError) -> PluginBox
-) -> Int32 {
-    guard let host, let out else { return RDT4NN_E_INVALID }
-    let context = PluginContext(host: host, ctx: ctx)
-    do {
-        out.pointee = Unmanaged.passRetained(try make(context)).toOpaque()
-        return RDT4NN_OK
-    } catch {
-        context.setError(error.message)
-        return error.status.rawValue
     }
 }
 
@@ -184,12 +132,6 @@ func reportErrors(_ context: PluginContext, _ body: () throws(PluginError) -> Vo
 let pluginBoxDestroy: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
     guard let raw else { return }
     Unmanaged<PluginBox>.fromOpaque(raw).release()
-}
-
-private let sinkStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
-    guard let box = PluginBox.from(raw), let sink = box.sink else { return RDT4NN_E_INVALID }
-    let context = PluginContext(host: box.host, ctx: ctx)
-    return reportErrors(context) { () throws(PluginError) in try sink.start(context: context) }
 }
 
 private let sinkWrite: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_batch>?, UnsafeMutablePointer<rdt4nn_write_result>?) -> Int32 = {
@@ -215,17 +157,6 @@ private let sinkFlush: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?)
     guard let box = PluginBox.from(raw), let sink = box.sink else { return RDT4NN_E_INVALID }
     let context = PluginContext(host: box.host, ctx: ctx)
     return reportErrors(context) { () throws(PluginError) in try sink.flush(context: context) }
-}
-
-private let sinkStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
-    guard let box = PluginBox.from(raw), let sink = box.sink else { return }
-    sink.stop(context: PluginContext(host: box.host, ctx: ctx))
-}
-
-private let schedulerStart: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { ctx, raw in
-    guard let box = PluginBox.from(raw), let scheduler = box.scheduler else { return RDT4NN_E_INVALID }
-    let context = PluginContext(host: box.host, ctx: ctx)
-    return reportErrors(context) { () throws(PluginError) in try scheduler.start(context: context) }
 }
 
 private let schedulerAdmit: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafePointer<rdt4nn_target>?, UnsafeMutablePointer<rdt4nn_placement>?) -> Int32 = {
@@ -262,11 +193,6 @@ private let schedulerTick: @convention(c) (OpaquePointer?, UnsafeMutableRawPoint
     }
 }
 
-private let schedulerStop: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { ctx, raw in
-    guard let box = PluginBox.from(raw), let scheduler = box.scheduler else { return }
-    scheduler.stop(context: PluginContext(host: box.host, ctx: ctx))
-}
-
 extension ExportedPlugin {
     /// Exports a sink.  `create` must be a non-capturing closure calling
     /// `T.exportedCreate`.
@@ -279,10 +205,10 @@ extension ExportedPlugin {
                 struct_size: UInt32(MemoryLayout<rdt4nn_sink_vtable>.size),
                 caps: T.metadata.capabilities,
                 create: create,
-                start: sinkStart,
+                start: pluginStart,
                 write: sinkWrite,
                 flush: sinkFlush,
-                stop: sinkStop,
+                stop: pluginStop,
                 destroy: pluginBoxDestroy
             )
         )
@@ -300,11 +226,11 @@ extension ExportedPlugin {
                 struct_size: UInt32(MemoryLayout<rdt4nn_scheduler_vtable>.size),
                 caps: T.metadata.capabilities,
                 create: create,
-                start: schedulerStart,
+                start: pluginStart,
                 admit: schedulerAdmit,
                 release: schedulerRelease,
                 on_tick: schedulerTick,
-                stop: schedulerStop,
+                stop: pluginStop,
                 destroy: pluginBoxDestroy
             )
         )
