@@ -14,20 +14,7 @@ trap 'rm -rf "$WORK"' EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 TICKS="$(getconf CLK_TCK)"
-{
-    echo "benchmark:"
-    echo "  name: overhead"
-    echo "  max_t: $DURATION"
-    echo "  interval_ms: 50"
-    echo "  allow_shared_cores: true"
-    echo "  collectors: {dockerstats: true, perf: true}"
-    echo "  sink: file"
-    i=0
-    while [ $i -lt 8 ]; do
-        echo "c$i: {image: rdt4nn/busybox, args: [\"sleep\", \"100000\"], cpus: \"$((i % 2))\"}"
-        i=$((i + 1))
-    done
-} > "$WORK/overhead.yaml"
+bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: true, perf: true}" 0 1 > "$WORK/overhead.yaml"
 
 "$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results" "$WORK/overhead.yaml" &
 PID=$!

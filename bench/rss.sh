@@ -12,20 +12,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
-{
-    echo "benchmark:"
-    echo "  name: rss-${DURATION}s"
-    echo "  max_t: $DURATION"
-    echo "  interval_ms: 50"
-    echo "  allow_shared_cores: true"
-    echo "  collectors: {dockerstats: true, perf: true}"
-    echo "  sink: file"
-    i=0
-    while [ $i -lt 8 ]; do
-        echo "c$i: {image: rdt4nn/busybox, args: [\"sleep\", \"100000\"], cpus: \"$((i % 2))\"}"
-        i=$((i + 1))
-    done
-} > "$WORK/rss.yaml"
+bench/eight-containers.sh "rss-${DURATION}s" "$DURATION" 50 "{dockerstats: true, perf: true}" 0 1 > "$WORK/rss.yaml"
 "$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results" "$WORK/rss.yaml" &
 PID=$!
 : > "$WORK/rss.txt"

@@ -19,8 +19,7 @@ trap cleanup EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 collectors="dockerstats: true"
-[ -f "$WORK/plugins/librdt4nn-perf.so" ] && collectors="$collectors
-    perf: true"
+[ -f "$WORK/plugins/librdt4nn-perf.so" ] && collectors="$collectors, perf: true"
 
 # The other core is busy for the whole measurement.
 taskset -c 1 sh -c 'while :; do :; done' &
@@ -28,21 +27,7 @@ SPIN_PID=$!
 
 for interval in 50 10; do
     config="$WORK/jitter-$interval.yaml"
-    {
-        echo "benchmark:"
-        echo "  name: jitter-${interval}ms"
-        echo "  max_t: $SECONDS_PER_RUN"
-        echo "  interval_ms: $interval"
-        echo "  allow_shared_cores: true"
-        echo "  collectors:"
-        echo "    $collectors"
-        echo "  sink: file"
-        i=0
-        while [ $i -lt 8 ]; do
-            echo "c$i: {image: rdt4nn/busybox, args: [\"sleep\", \"600\"], cpus: \"0\", start: 0}"
-            i=$((i + 1))
-        done
-    } > "$config"
+    bench/eight-containers.sh "jitter-${interval}ms" "$SECONDS_PER_RUN" "$interval" "{$collectors}" 0 > "$config"
     "$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results" "$config"
 done
 
