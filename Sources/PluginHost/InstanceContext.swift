@@ -82,6 +82,8 @@ public final class InstanceContext: Sendable {
     private let configText: UnsafeMutablePointerBox<CChar>
     private let config: JSONValue
     private let state: Mutex<State>
+    /// The strings of the previous batch, reused by the next (see ``StringReuse``).
+    private let batchStrings = Mutex(StringReuse())
     private let emitHandler: EmitHandler
     private let logHandler: LogHandler
 
@@ -204,7 +206,7 @@ public final class InstanceContext: Sendable {
         }
         let samples: [PluginSample]
         do {
-            samples = try BatchCopier.copy(batch)
+            samples = try batchStrings.withLock { (strings) throws(PluginContractError) in try BatchCopier.copy(batch, strings: &strings) }
         } catch {
             recordViolation(error.message)
             logHandler(PluginLogRecord(pluginID: pluginID, instanceName: instanceName, level: .error, message: error.message, suppressedBefore: 0))
