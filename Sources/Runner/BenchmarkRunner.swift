@@ -796,24 +796,34 @@ public final class BenchmarkRunner {
     /// The emit handler of one instance: adds the host's tags and hands the
     /// samples to the pipeline without blocking.
     private func emitter(container: RunPlan.Container?, dockerID: String?, collector: String) -> EmitHandler {
-        let benchmarkID = self.benchmarkID
         let pipeline = self.pipeline
         let identity = container.map { (name: $0.name, index: $0.index, id: dockerID ?? "") }
+        // Built once: every sample of this instance shares the array (copy on write).
+        let hostTags = Self.hostTags(benchmarkID: benchmarkID, container: identity, collector: collector)
         return { samples in
-            let tagged = samples.map { Self.tagged($0, benchmarkID: benchmarkID, container: identity, collector: collector) }
+            let tagged = samples.map { Self.tagged($0, hostTags: hostTags) }
             return pipeline?.submit(tagged) ?? .ok
         }
     }
 
-    static func tagged(_ sample: PluginSample, benchmarkID: BenchmarkID, container: (name: String, index: Int, id: String)?, collector: String) -> PluginSample {
-        var copy = sample
+    /// The tags the host puts before a sample's own (see `hostOwnedTagKeys`).
+    static func hostTags(benchmarkID: BenchmarkID, container: (name: String, index: Int, id: String)?, collector: String) -> [(key: String, value: String)] {
         var tags: [(key: String, value: String)] = [("benchmark_id", benchmarkID.value), ("collector", collector)]
         if let container {
             tags.append(("container_name", container.name))
             tags.append(("container_index", String(container.index)))
             if !container.id.isEmpty { tags.append(("container_id", String(container.id.prefix(12)))) }
         }
-        copy.tags = tags + sample.tags
+        return tags
+    }
+
+    static func tagged(_ sample: PluginSample, benchmarkID: BenchmarkID, container: (name: String, index: Int, id: String)?, collector: String) -> PluginSample {
+        tagged(sample, hostTags: hostTags(benchmarkID: benchmarkID, container: container, collector: collector))
+    }
+
+    static func tagged(_ sample: PluginSample, hostTags: [(key: String, value: String)]) -> PluginSample {
+        var copy = sample
+        copy.tags = sample.tags.isEmpty ? hostTags : hostTags + sample.tags
         if copy.timestampNanoseconds == 0 { copy.timestampNanoseconds = HostClock.realtimeNanoseconds() }
         return copy
     }
