@@ -48,6 +48,9 @@ final class PerfCollector: Collector {
 
     private var counters: PerfCounterSet?
     private var derived = DerivedInputs()
+    /// `<base>_enabled_ns` / `<base>_running_ns` of each opened event, made
+    /// once so that a sample does not build its field names again.
+    private var timeFieldNames: [(enabled: String, running: String)] = []
     private var previous: [CounterReading] = []
     private var current: [CounterReading] = []
     /// Main pid of the counted container (0 for the host target).
@@ -193,6 +196,7 @@ final class PerfCollector: Collector {
         }
         counters = opened
         derived = DerivedInputs(events: opened.events)
+        timeFieldNames = opened.events.map { ($0.enabledField, $0.runningField) }
         previous = []
         opened.read(into: &previous)
         current = previous
@@ -336,8 +340,8 @@ final class PerfCollector: Collector {
             }
             if let count { fields.append((event.field, count)) }
             if delta.timesKnown {
-                fields.append((event.enabledField, .integer(Int64(clamping: delta.enabled))))
-                fields.append((event.runningField, .integer(Int64(clamping: delta.running))))
+                fields.append((timeFieldNames[index].enabled, .integer(Int64(clamping: delta.enabled))))
+                fields.append((timeFieldNames[index].running, .integer(Int64(clamping: delta.running))))
             }
         }
         fields += derived.fields(values)
