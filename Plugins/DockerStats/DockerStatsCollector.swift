@@ -60,6 +60,9 @@ final class DockerStatsCollector: Collector {
         capabilities: RDT4NN_CAP_PER_CONTAINER
     )
 
+    /// `/proc/stat` read once per tick for every container of the run.
+    private static let hostStat = SharedHostStat()
+
     private let filesystem: CgroupFilesystem
     private var session: Session?
     /// Host MemTotal, the limit docker reports for an unlimited container.
@@ -75,12 +78,10 @@ final class DockerStatsCollector: Collector {
         var name: String
         var cgroup: CgroupStatsReader
         var network: NetworkDeviceReader?
-        var host: HostStatReader
 
         func close() {
             cgroup.close()
             network?.close()
-            host.close()
         }
     }
 
@@ -133,7 +134,7 @@ final class DockerStatsCollector: Collector {
         do {
             stats = try session.cgroup.read()
             network = try session.network?.read()
-            host = try session.host.read()
+            host = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: window.endMonotonicNs)
             now = context.monotonicNanoseconds
         } catch {
             closeSession()
@@ -203,19 +204,18 @@ final class DockerStatsCollector: Collector {
         do {
             let location = try filesystem.locate(pid: pid)
             let cgroup = try CgroupStatsReader(location: location)
-            let host = try HostStatReader(procRoot: filesystem.procRoot)
             var network: NetworkDeviceReader?
             if NetworkDeviceReader.sharesNetworkNamespace(procRoot: filesystem.procRoot, pid: pid) == true {
                 context.log(.info, "container '\(name)' shares the host's network namespace: network counters would be the host's and are not reported")
             } else {
                 network = try NetworkDeviceReader(procRoot: filesystem.procRoot, pid: pid)
             }
-            session = Session(pid: pid, name: name, cgroup: cgroup, network: network, host: host)
+            session = Session(pid: pid, name: name, cgroup: cgroup, network: network)
             let directories = location.v1Directories.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             context.log(.debug, "container '\(name)' pid \(pid): cgroup \(location.mode), \((directories + (location.unifiedDirectory.map { ["unified=\($0)"] } ?? [])).joined(separator: " "))")
             // The first reading opens the first window.
             let stats = try cgroup.readCPU()
-            let hostTime = try host.read()
+            let hostTime = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: nil)
             previous = stats.usageNanoseconds.map {
                 CPUReading(containerNs: $0, hostNs: hostTime.totalNanoseconds, monotonicNs: context.monotonicNanoseconds, onlineCPUs: hostTime.onlineCPUs)
             }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import Synchronization
 
 /// Network counters of a network namespace, summed over its interfaces.
 public struct NetworkStats: Sendable, Equatable {
@@ -198,5 +199,46 @@ public final class HostStatReader {
             return parts.count >= 3 && parts[2] == "kB" ? value * 1024 : value
         }
         throw .malformed(path: path, detail: "no 'MemTotal: N kB' line")
+    }
+}
+
+/// `/proc/stat` read once per tick for all the containers sampled in it.
+///
+/// `/proc/stat` is host-wide and one of the dearest files to read (the
+/// kernel formats every CPU's times and sums every interrupt counter on each
+/// read), yet Docker's CPU % needs its aggregate line for every container.
+/// Collector instances sampled in the same tick share one reading: the first
+/// to ask for a tick reads the file, the others get the same value.  One
+/// object serves a whole plugin library; it is safe to call from any thread.
+public final class SharedHostStat: Sendable {
+    private struct Cached {
+        var reader: HostStatReader
+        var tickNs: Int64
+        var value: HostCPUTime?
+    }
+
+    private let cache = Mutex<[String: Cached]>([:])
+
+    /// Creates an empty cache.
+    public init() {}
+
+    /// The reading of `<procRoot>/stat` for the tick at `tickNs` (the
+    /// tick's deadline on the monotonic clock, equal for every instance of
+    /// the tick); nil `tickNs` always reads afresh.
+    public func read(procRoot: String, tickNs: Int64?) throws(CgroupError) -> HostCPUTime {
+        try cache.withLock { (cache) throws(CgroupError) -> HostCPUTime in
+            if let tickNs, let cached = cache[procRoot], cached.tickNs == tickNs, let value = cached.value { return value }
+            let reader: HostStatReader
+            if let existing = cache[procRoot]?.reader { reader = existing } else { reader = try HostStatReader(procRoot: procRoot) }
+            do throws(CgroupError) {
+                let value = try reader.read()
+                cache[procRoot] = Cached(reader: reader, tickNs: tickNs ?? .min, value: value)
+                return value
+            } catch {
+                reader.close()
+                cache[procRoot] = nil
+                throw error
+            }
+        }
     }
 }
