@@ -117,7 +117,9 @@ public final class ResultsUploader {
         var sources: [UploadSource] = []
         func add(_ name: String, _ format: UploadSource.Format) {
             let path = directory + "/" + name
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            // (FoundationEssentials gives `.size` as UInt64, not a bridged number: ask stat directly.)
+            var info = stat()
+            let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
             sources.append(UploadSource(path: path, format: format, bytes: size))
         }
         if names.contains("metrics.lp") { add("metrics.lp", .lineProtocol) }
