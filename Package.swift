@@ -32,6 +32,9 @@ let package = Package(
         .executable(name: "resctrl-bench", targets: ["ResctrlBench"]),
     ],
     targets: [
+        // Threads, child processes, printf-exact number text and path strings without Foundation.
+        .target(name: "CSystemSupport", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "SystemSupport", dependencies: ["CSystemSupport"], swiftSettings: strictSwift),
         // The C plugin ABI: header only.
         .target(
             name: "RDT4NNPluginSDK",
@@ -43,21 +46,21 @@ let package = Package(
         .target(name: "ArgumentParsing", swiftSettings: strictSwift),
         // Swift values for what crosses the ABI (statuses, samples) and their C layout;
         // shared by the host and by plugins written in Swift.
-        .target(name: "PluginABI", dependencies: ["RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        .target(name: "PluginABI", dependencies: ["RDT4NNPluginSDK", "SystemSupport"], swiftSettings: strictSwift),
         // Loads plugins, offers the host API table, wraps instances, checks contracts.
-        .target(name: "PluginHost", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
+        .target(name: "PluginHost", dependencies: ["PluginABI", "RDT4NNPluginSDK", "SystemSupport"], swiftSettings: strictSwift),
         // Helps write built-in plugins in Swift against the same C ABI.
         .target(name: "PluginKit", dependencies: ["PluginABI", "RDT4NNPluginSDK"], swiftSettings: strictSwift),
         // Ticks collector instances on absolute monotonic deadlines.
-        .target(name: "Sampling", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
+        .target(name: "Sampling", dependencies: ["PluginABI", "PluginHost", "SystemSupport"], swiftSettings: strictSwift),
         // Carries samples from collectors to sinks: buffers, batches, retries, spool.
-        .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost"], swiftSettings: strictSwift),
+        .target(name: "Pipeline", dependencies: ["PluginABI", "PluginHost", "SystemSupport"], swiftSettings: strictSwift),
         // Benchmark YAML: both original formats and rdt4nn's own keys, strictly validated.
-        .target(name: "Configuration", dependencies: ["YAML", "PluginABI"], swiftSettings: strictSwift),
+        .target(name: "Configuration", dependencies: ["YAML", "PluginABI", "SystemSupport"], swiftSettings: strictSwift),
         // SIGINT/SIGTERM through a self-pipe (async-signal-safe).
         .target(name: "CSignalPipe"),
         // Runs a benchmark: results directory, host facts, timeline, cleanup.
-        .target(name: "Runner", dependencies: ["CSignalPipe", "Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
+        .target(name: "Runner", dependencies: ["CSignalPipe", "SystemSupport", "Configuration", "PluginABI", "PluginHost", "Sampling", "Pipeline", "DockerEngine"], swiftSettings: strictSwift),
         // perf_event_open(2) for Swift: the variadic syscall, the ioctls, perf_event_attr bitfields.
         .target(name: "CPerfEvent", cSettings: [.define("_GNU_SOURCE")]),
         // resctrl: features, groups, task assignment, kernel-exact schemata validation, monitoring reads.
@@ -87,12 +90,12 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // The Docker Engine API over its unix socket.
-        .target(name: "DockerEngine", dependencies: ["HTTPClient"], swiftSettings: strictSwift),
+        .target(name: "DockerEngine", dependencies: ["HTTPClient", "SystemSupport"], swiftSettings: strictSwift),
         // The thin executable: argument parsing and wiring.
         .executableTarget(
             name: "rdt4nn",
             dependencies: [
-                "ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner", "InfluxWrite", "ResultsUpload", "Resctrl",
+                "ArgumentParsing", "Configuration", "PluginABI", "PluginHost", "DockerEngine", "Runner", "InfluxWrite", "ResultsUpload", "Resctrl", "SystemSupport",
             ],
             swiftSettings: strictSwift
         ),
@@ -213,6 +216,7 @@ let package = Package(
         ),
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),
         .testTarget(
             name: "PluginHostTests",

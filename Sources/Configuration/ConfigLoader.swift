@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemSupport
 import PluginABI
 import YAML
 
@@ -74,7 +75,7 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigErrors(errors: [ConfigError(file: path, location: nil, keyPath: "", message: "the file is not UTF-8 text")])
         }
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathString.deletingLastComponent(path)
         return try load(text: text, file: path, baseDirectory: directory.isEmpty ? "." : directory, options: options)
     }
 

@@ -245,7 +245,7 @@ struct EnvironmentExpander: Sendable {
             let length = close - i + 1
             var name = body
             var fallback: String?
-            if let range = body.range(of: ":-") {
+            if let range = body.firstRange(of: ":-") {
                 name = String(body[..<range.lowerBound])
                 fallback = String(body[range.upperBound...])
             }

@@ -49,7 +49,7 @@ struct SecretMasker: Sendable {
     func mask(_ text: String) -> String {
         var result = text
         for value in values.sorted(by: { $0.count > $1.count }) where value.count >= 4 {
-            result = result.replacingOccurrences(of: value, with: SecretKeys.mask)
+            result = result.replacing(value, with: SecretKeys.mask)
         }
         return result
     }

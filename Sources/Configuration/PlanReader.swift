@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 import PluginABI
 import YAML
 
@@ -124,7 +124,7 @@ struct PlanReader {
             sink: SinkSelection(id: "file", config: .object([]), database: nil, location: nil, file: file),
             registryAuth: nil, containers: [], trace: nil
         )
-        if let name = reader.string(entries["name"]?.value, "benchmark.name"), !name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let name = reader.string(entries["name"]?.value, "benchmark.name"), !name.trimmingWhitespace().isEmpty {
             plan.name = name
         } else if entries["name"]?.value.scalar != nil || entries["name"] == nil {
             reader.log.error(file, entries["name"]?.value.location ?? node.location, "benchmark.name", "a benchmark needs a name")
@@ -132,7 +132,7 @@ struct PlanReader {
         plan.description = reader.string(entries["description"]?.value, "benchmark.description")
         plan.idPrefix = reader.string(entries["id_prefix"]?.value, "benchmark.id_prefix")
         if let prefix = plan.idPrefix, let entry = entries["id_prefix"],
-            prefix.isEmpty || !prefix.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" || $0 == "." })
+            prefix.isEmpty || !prefix.unicodeScalars.allSatisfy({ $0.isASCIILetterOrDigit || $0 == "-" || $0 == "_" || $0 == "." })
         {
             reader.error(entry.value, "benchmark.id_prefix", "'\(prefix)' may hold only letters, digits, '-', '_' and '.' (it becomes part of container names)")
         }
@@ -219,7 +219,7 @@ struct PlanReader {
     static func resolve(_ path: String, against base: String) -> String {
         if path.hasPrefix("/") || base.isEmpty { return path }
         let joined = base.hasSuffix("/") ? base + path : base + "/" + path
-        return (joined as NSString).standardizingPath
+        return PathString.standardizing(joined)
     }
 
     private mutating func readLogLevel(_ node: YAMLNode, _ path: String) -> LogLevel? {
@@ -273,7 +273,7 @@ struct PlanReader {
         if let password { masker.add(password) }
         // Completeness: an empty or missing value is reported at the block (or at the value).
         func require(_ key: String, _ value: String?, _ why: String) {
-            if let value, !value.trimmingCharacters(in: .whitespaces).isEmpty { return }
+            if let value, !value.trimmingWhitespace().isEmpty { return }
             let at = entries[key]?.value ?? node
             reader.error(at, "\(path).\(key)", (value == nil ? "missing" : "empty") + " \(why)")
         }
@@ -379,7 +379,7 @@ struct PlanReader {
         }
         guard let entries = reader.entries(node, path, Schema.scheduler, what: "scheduler settings") else { return selection }
         if let id = reader.string(entries["implementation"]?.value, "\(path).implementation") {
-            if id.trimmingCharacters(in: .whitespaces).isEmpty {
+            if id.trimmingWhitespace().isEmpty {
                 reader.error(entries["implementation"]!.value, "\(path).implementation", "empty scheduler name (omit the key for 'default')")
             } else {
                 selection.id = id
@@ -462,7 +462,7 @@ struct PlanReader {
     }
 
     private mutating func checkPluginID(_ id: String, _ node: YAMLNode, _ path: String) -> Bool {
-        let ok = !id.isEmpty && id.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
+        let ok = !id.isEmpty && id.unicodeScalars.allSatisfy { $0.isASCIILetterOrDigit || "-_.".unicodeScalars.contains($0) }
         if !ok { reader.error(node, path, "'\(id)' is not a plugin id (letters, digits, '-', '_', '.')") }
         return ok
     }
@@ -548,7 +548,7 @@ struct PlanReader {
             return true
         }
 
-        if let image = reader.string(entries["image"]?.value, path("image")), !image.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let image = reader.string(entries["image"]?.value, path("image")), !image.trimmingWhitespace().isEmpty {
             container.image = image
         } else if entries["image"] == nil || entries["image"]?.value.scalar != nil {
             reader.log.error(file, entries["image"]?.value.location ?? entry.key.location, path("image"), "container '\(key)' needs an image")

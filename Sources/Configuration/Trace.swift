@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import YAML
 
 /// A small deterministic generator (SplitMix64) for trace generation: the same seed gives
@@ -24,7 +25,7 @@ struct TraceRandom: Sendable {
         var u1 = uniform()
         while u1 == 0 { u1 = uniform() }
         let u2 = uniform()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+        return (-2 * Glibc.log(u1)).squareRoot() * Glibc.cos(2 * Double.pi * u2)
     }
 
     /// Uniform in 0..<count.
@@ -155,18 +156,18 @@ extension PlanReader {
     /// The files named by one `workloads.input` element: the file, or every `*.yml`/`*.yaml` under a directory.
     private mutating func importFiles(_ path: String, at node: YAMLNode) -> [String] {
         let resolved = Self.resolve(path, against: baseDirectory)
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) else {
             reader.error(node, "workloads.input", "'\(path)' does not exist (looked for \(resolved), relative to the configuration file)")
             return []
         }
-        guard isDirectory.boolValue else { return [resolved] }
-        guard let walker = FileManager.default.enumerator(atPath: resolved) else {
+        guard isDirectory else { return [resolved] }
+        guard let subpaths = try? FileManager.default.subpathsOfDirectory(atPath: resolved) else {
             reader.error(node, "workloads.input", "cannot read directory \(resolved)")
             return []
         }
         var files: [String] = []
-        while let relative = walker.nextObject() as? String {
+        for relative in subpaths {
             if relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") { files.append(resolved + "/" + relative) }
         }
         if files.isEmpty { reader.warning(node, "workloads.input", "directory \(resolved) holds no *.yaml or *.yml files") }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemSupport
 import YAML
 
 /// The rules that need the whole plan: timeline, cpus on this host, shared cores, names.
@@ -120,8 +121,8 @@ struct PlanValidator {
     /// Docker's rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
     static func isValidContainerName(_ name: String) -> Bool {
         let scalars = Array(name.unicodeScalars)
-        guard let first = scalars.first, first.isASCII, CharacterSet.alphanumerics.contains(first) else { return false }
-        return scalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "." || $0 == "-") }
+        guard let first = scalars.first, first.isASCIILetterOrDigit else { return false }
+        return scalars.allSatisfy { $0.isASCIILetterOrDigit || $0 == "_" || $0 == "." || $0 == "-" }
     }
 }
 
@@ -139,6 +140,6 @@ public enum HostTopology {
 
     private static func read(_ path: String) -> CPUSet? {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { return nil }
-        return try? CPUSet(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return try? CPUSet(parsing: text.trimmingWhitespaceAndNewlines())
     }
 }

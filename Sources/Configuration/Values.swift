@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 
 /// A set of CPU (or memory node) numbers written the kernel's way: `"0-3,8,10-11"`.
 public struct CPUSet: Sendable, Hashable, CustomStringConvertible {
@@ -14,10 +14,10 @@ public struct CPUSet: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: a message naming the bad part (`"3-1"`, `""`, `"x"`).
     public init(parsing text: String) throws(CPUSetParseError) {
         var numbers: [Int] = []
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw CPUSetParseError(message: "empty cpu list") }
         for rawPart in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
-            let part = rawPart.trimmingCharacters(in: .whitespaces)
+            let part = rawPart.trimmingWhitespace()
             guard !part.isEmpty else { throw CPUSetParseError(message: "empty element in cpu list '\(text)'") }
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard bounds.count <= 2, let low = Int(bounds[0]), low >= 0,
@@ -73,13 +73,13 @@ enum ByteSize {
     /// Parses `1073741824`, `"512m"`, `"2g"`, `"64k"`, `"1.5g"`, `"512MiB"`, `"2GB"`, `"100b"`.
     /// Every unit is binary (k = 1024), as `docker run --memory` reads them.
     static func parse(_ text: String) -> Int64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmingWhitespace().lowercased()
         var numberEnd = trimmed.startIndex
         while numberEnd < trimmed.endIndex, trimmed[numberEnd].isNumber || trimmed[numberEnd] == "." {
             numberEnd = trimmed.index(after: numberEnd)
         }
         guard let number = Double(trimmed[..<numberEnd]), number >= 0 else { return nil }
-        let unit = trimmed[numberEnd...].trimmingCharacters(in: .whitespaces)
+        let unit = trimmed[numberEnd...].trimmingWhitespace()
         let kib = 1024.0
         let multipliers: [String: Double] = [
             "": 1, "b": 1,
@@ -125,7 +125,7 @@ public struct PortMapping: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `[ip:]host:container[/tcp|/udp]`; nil with a reason when malformed.
     static func parse(_ text: String) -> Result<PortMapping, CPUSetParseError> {
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
+        var body = Substring(text.trimmingWhitespace())
         var proto = "tcp"
         if let slash = body.lastIndex(of: "/") {
             proto = String(body[body.index(after: slash)...]).lowercased()

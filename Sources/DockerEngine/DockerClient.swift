@@ -1,4 +1,6 @@
-internal import Foundation
+internal import FoundationEssentials
+internal import Glibc
+internal import SystemSupport
 public import HTTPClient
 
 /// A client for the Docker Engine API over the daemon's Unix socket.
@@ -550,7 +552,7 @@ public final class DockerClient: Sendable {
     static func daemonError(_ response: HTTPResponse, operation: String, subject: String?) -> DockerError {
         struct Message: Decodable { var message: String }
         var text = (try? JSONDecoder().decode(Message.self, from: Data(response.body)))?.message
-            ?? response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+            ?? response.bodyText.trimmingWhitespaceAndNewlines()
         if text.isEmpty { text = "HTTP status \(response.status)" }
         return DockerError(kind: .daemon, operation: operation, subject: subject, status: response.status, message: text)
     }

@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 
 /// An image reference such as `busybox`, `rdt4nn/spin:latest`,
 /// `registry.example.com:5000/lab/app:1` or `app@sha256:…`.
@@ -126,9 +126,7 @@ public struct RegistryCredential: Sendable, Hashable, CustomStringConvertible {
         let payload = Payload(
             username: username, password: password, serveraddress: Self.normalizedRegistry(registry))
         let json = (try? encoder.encode(payload)) ?? Data("{}".utf8)
-        return json.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
+        return String(json.base64EncodedString().map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
     }
 
     /// Names the registry and user; never shows the password.

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import SystemSupport
 import PluginABI
 import PluginHost
 import Synchronization
@@ -105,12 +105,10 @@ final class Lane: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        POSIXThread.detach(name: "rdt4nn-sink-\(name)") { [self] in
             self.run()
             self.stopped.signal()
         }
-        thread.name = "rdt4nn-sink-\(name)"
-        thread.start()
     }
 
     var summary: SinkSummary {

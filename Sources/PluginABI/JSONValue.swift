@@ -1,4 +1,4 @@
-import Foundation
+import SystemSupport
 
 /// A JSON value: plugin configs, schemas and reports are handled as these.
 public enum JSONValue: Sendable, Equatable {
@@ -88,7 +88,7 @@ public enum JSONValue: Sendable, Equatable {
         case .integer(let i): out += String(i)
         case .number(let d):
             if d.isFinite {
-                out += d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : "\(d)"
+                out += d == d.rounded() && abs(d) < 1e15 ? TextFormat.fixed(d, decimals: 1) : "\(d)"
             } else {
                 out += "null"
             }
@@ -128,7 +128,7 @@ public enum JSONValue: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
+                out += "\\u" + TextFormat.hex(scalar.value, width: 4)
             default: out.unicodeScalars.append(scalar)
             }
         }

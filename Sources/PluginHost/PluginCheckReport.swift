@@ -1,6 +1,10 @@
-import Foundation
 import PluginABI
 import Synchronization
+import SystemSupport
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// The verdict of `rdt4nn plugins check`, assembled from the child's events
 /// and how the child ended.
@@ -38,43 +42,41 @@ public struct PluginCheckReport: Sendable {
     /// never this process.
     public static func run(options: PluginCheckOptions, executable: String, childArguments: [String]) -> PluginCheckReport {
         var report = PluginCheckReport(path: options.path)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = childArguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let collected = OutputCollector()
+        let child: ChildProcess
         do {
-            try process.run()
+            child = try ChildProcess.launch(executable: executable, arguments: childArguments)
         } catch {
             report.abnormalEnd = "cannot start the check process \(executable): \(error)"
             return report
         }
-        let reader = Thread { collected.consume(output.fileHandleForReading) }
-        reader.start()
-        let deadline = Date().addingTimeInterval(TimeInterval(options.timeoutSeconds))
+        let collected = OutputCollector()
+        let reader = POSIXThread(name: "rdt4nn-check-out") {
+            collected.consume(child.outputDescriptor)
+            close(child.outputDescriptor)
+        }
+        let deadline = HostClock.monotonicNanoseconds() + Int64(options.timeoutSeconds) * 1_000_000_000
         var timedOut = false
-        while process.isRunning {
-            if Date() > deadline {
+        var termination = child.poll()
+        while termination == nil {
+            if HostClock.monotonicNanoseconds() > deadline {
                 timedOut = true
-                kill(process.processIdentifier, SIGKILL)
+                child.kill(SIGKILL)
                 break
             }
             usleep(20_000)
+            termination = child.poll()
         }
-        process.waitUntilExit()
-        collected.waitForEnd()
+        let ending = termination ?? child.wait()
+        reader.join()
         for event in collected.events { report.apply(event) }
 
         let lastCall = report.lastCallDescription(from: collected.events)
         if timedOut {
             report.abnormalEnd = "hung: no result within \(options.timeoutSeconds) s\(lastCall.map { " (stuck in \($0))" } ?? ""); killed"
-        } else if process.terminationReason == .uncaughtSignal {
-            let signal = process.terminationStatus
+        } else if case .signalled(let signal) = ending {
             report.abnormalEnd = "crashed with \(Self.signalName(signal)) (signal \(signal))\(lastCall.map { " during \($0)" } ?? "")"
-        } else if !collected.events.contains(where: { $0.event == "done" }) {
-            report.abnormalEnd = "the check process exited with status \(process.terminationStatus) before finishing\(lastCall.map { " (last call: \($0))" } ?? "")"
+        } else if !collected.events.contains(where: { $0.event == "done" }), case .exited(let status) = ending {
+            report.abnormalEnd = "the check process exited with status \(status) before finishing\(lastCall.map { " (last call: \($0))" } ?? "")"
         }
         return report
     }
@@ -144,7 +146,7 @@ public struct PluginCheckReport: Sendable {
         for plugin in plugins {
             out += "\n  \(plugin.id) (\(plugin.kind) \(plugin.version))\n"
             for call in plugin.calls {
-                out += "    \(call.function.padding(toLength: 12, withPad: " ", startingAt: 0)) \(call.status)\(call.message.map { ": \($0)" } ?? "")\n"
+                out += "    \(call.function.padded(toLength: 12)) \(call.status)\(call.message.map { ": \($0)" } ?? "")\n"
             }
             if plugin.kind == "collector" {
                 out += "    emitted \(plugin.samplesEmitted) sample(s)\n"
@@ -162,16 +164,15 @@ public struct PluginCheckReport: Sendable {
 
 /// Collects the child's JSON lines on a reader thread.
 private final class OutputCollector: Sendable {
-    private let state = Mutex<(events: [CheckEvent], done: Bool)>(([], false))
-    private let finished = DispatchSemaphore(value: 0)
+    private let state = Mutex<[CheckEvent]>([])
 
-    func consume(_ handle: FileHandle) {
-        let data = handle.readDataToEndOfFile()
+    /// Reads `fd` to its end (the child and every process it started have
+    /// closed their standard output) and keeps the events.
+    func consume(_ fd: Int32) {
+        let data = FileDescriptor.readToEnd(fd) ?? []
         let events = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { CheckEvent(jsonLine: String($0)) }
-        state.withLock { $0 = (events, true) }
-        finished.signal()
+        state.withLock { $0 = events }
     }
 
-    func waitForEnd() { finished.wait() }
-    var events: [CheckEvent] { state.withLock { $0.events } }
+    var events: [CheckEvent] { state.withLock { $0 } }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import InfluxWrite
 import LineProtocol
 import Pipeline
@@ -97,6 +98,12 @@ public final class ResultsUploader {
         }
     }
 
+    /// The system's reason for a failed file operation ("No such file or directory").
+    static func reason(_ error: any Error) -> String {
+        if let posix = (error as? CocoaError)?.underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        return "\(error)"
+    }
+
     /// The files of `directory` an upload sends, in order: `metrics.lp`,
     /// `metrics.lp.gz`, then `spool-*.jsonl` sorted by name.
     /// - Throws: ``UploadError`` when the directory cannot be read or holds nothing to send.
@@ -105,12 +112,14 @@ public final class ResultsUploader {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw UploadError(message: "cannot read the results directory \(directory): \(error.localizedDescription)", summary: UploadSummary())
+            throw UploadError(message: "cannot read the results directory \(directory): \(Self.reason(error))", summary: UploadSummary())
         }
         var sources: [UploadSource] = []
         func add(_ name: String, _ format: UploadSource.Format) {
             let path = directory + "/" + name
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            // (FoundationEssentials gives `.size` as UInt64, not a bridged number: ask stat directly.)
+            var info = stat()
+            let size = stat(path, &info) == 0 ? Int(info.st_size) : 0
             sources.append(UploadSource(path: path, format: format, bytes: size))
         }
         if names.contains("metrics.lp") { add("metrics.lp", .lineProtocol) }

@@ -1,4 +1,9 @@
-import Foundation
+import FoundationEssentials
+import SystemSupport
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// A benchmark run's id: sortable by start time, unique without a database.
 ///
@@ -12,13 +17,13 @@ public struct BenchmarkID: Sendable, Hashable, CustomStringConvertible {
 
     /// Makes a new id for a benchmark `name` started at `date`.
     public init(name: String, date: Date = Date(), random: UInt32 = UInt32.random(in: .min ... .max)) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ n: Int?) -> String { String(format: "%02d", n ?? 0) }
-        let stamp = "\(c.year ?? 0)\(two(c.month))\(two(c.day))-\(two(c.hour))\(two(c.minute))\(two(c.second))"
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var c = tm()
+        gmtime_r(&seconds, &c)
+        func two(_ n: Int32) -> String { TextFormat.zeroPadded(n, width: 2) }
+        let stamp = "\(c.tm_year + 1900)\(two(c.tm_mon + 1))\(two(c.tm_mday))-\(two(c.tm_hour))\(two(c.tm_min))\(two(c.tm_sec))"
         let slug = Self.slug(name)
-        let suffix = String(format: "%08x", random)
+        let suffix = TextFormat.hex(random, width: 8)
         value = slug.isEmpty ? "\(stamp)-\(suffix)" : "\(slug)-\(stamp)-\(suffix)"
     }
 
@@ -36,7 +41,10 @@ public struct BenchmarkID: Sendable, Hashable, CustomStringConvertible {
             }
         }
         while out.hasSuffix("-") { out.removeLast() }
-        return String(out.prefix(32)).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        var cut = out.prefix(32)
+        while cut.hasPrefix("-") { cut.removeFirst() }
+        while cut.hasSuffix("-") { cut.removeLast() }
+        return String(cut)
     }
 
     public var description: String { value }

@@ -1,6 +1,6 @@
 import Dispatch
 import DockerEngine
-import Foundation
+import SystemSupport
 import Pipeline
 import PluginABI
 import PluginHost
@@ -244,7 +244,7 @@ public final class BenchmarkRunner {
     private func pullInterruptibly(_ image: String) throws(RunError) {
         let outcome = PullOutcome()
         let docker = self.docker
-        let thread = Thread {
+        POSIXThread.detach(name: "rdt4nn-pull") {
             do throws(DockerError) {
                 try docker.pullImage(image)
                 outcome.finish(nil)
@@ -252,8 +252,6 @@ public final class BenchmarkRunner {
                 outcome.finish(error.message)
             }
         }
-        thread.name = "rdt4nn-pull"
-        thread.start()
         while true {
             if let result = outcome.wait(milliseconds: 100) {
                 if let message = result { throw RunError(phase: "prepare", "cannot pull image '\(image)': \(message)") }
@@ -556,7 +554,7 @@ public final class BenchmarkRunner {
             }
         }
         results?.events.append(event("container_started", container: container.plan.name, planned: plannedNs, actual: issuedNs, detail: detail))
-        console.info(String(format: "[%7.2f s] started %@", Double(issuedNs) / 1e9, container.plan.name))
+        console.info("[\(TextFormat.fixed(Double(issuedNs) / 1e9, decimals: 2, width: 7)) s] started \(container.plan.name)")
 
         for instance in container.collectors {
             instance.context.setTarget(target(container))
@@ -630,7 +628,7 @@ public final class BenchmarkRunner {
             console.warning("cannot stop container '\(container.plan.name)': \(error.message)")
         }
         if let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
-        console.info(String(format: "[%7.2f s] stopped %@ (%@)", Double(HostClock.monotonicNanoseconds() - runStartMonotonicNs) / 1e9, container.plan.name, reason))
+        console.info("[\(TextFormat.fixed(Double(HostClock.monotonicNanoseconds() - runStartMonotonicNs) / 1e9, decimals: 2, width: 7)) s] stopped \(container.plan.name) (\(reason))")
         let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
         finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
                         extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
@@ -652,11 +650,9 @@ public final class BenchmarkRunner {
         let timeout = plan.stopTimeoutSeconds
         // One thread per container: each stop mostly waits (up to its timeout), so the
         // few threads of a concurrent queue on a small machine would serialise them.
-        let group = DispatchGroup()
+        var stoppers: [POSIXThread] = []
         for (index, id) in ids.enumerated() where !id.isEmpty {
-            group.enter()
-            Thread {
-                defer { group.leave() }
+            stoppers.append(POSIXThread(name: "rdt4nn-stop") {
                 do throws(DockerError) {
                     if fast {
                         try docker.killContainer(id)
@@ -666,15 +662,15 @@ public final class BenchmarkRunner {
                 } catch {
                     failures.withLock { $0[index] = error.message }
                 }
-            }.start()
+            })
         }
-        group.wait()
+        for stopper in stoppers { stopper.join() }
         let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
         let problems = failures.withLock { $0 }
         for (index, container) in running.enumerated() {
             if let problem = problems[index] { console.warning("cannot stop container '\(container.plan.name)': \(problem)") }
             if let id = container.dockerID, let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
-            console.info(String(format: "[%7.2f s] stopped %@ (%@)", Double(returnedNs) / 1e9, container.plan.name, reason))
+            console.info("[\(TextFormat.fixed(Double(returnedNs) / 1e9, decimals: 2, width: 7)) s] stopped \(container.plan.name) (\(reason))")
             finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
                             extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
         }
@@ -706,9 +702,9 @@ public final class BenchmarkRunner {
         let running = containers.filter { $0.started && !$0.finished }.count
         let received = pipeline?.summaries.first?.received ?? 0
         let seconds = max(0.001, Double(offset) / 1e9)
-        let total = endNs.map { String(format: "%.0f s", Double($0) / 1e9) } ?? "∞"
-        console.progress(String(format: "[%6.1f s / %@] %d/%d containers running · %.0f samples/s · sink backlog %d",
-                                seconds, total, running, containers.count, Double(received) / seconds, pipeline?.backlog ?? 0))
+        let total = endNs.map { TextFormat.fixed(Double($0) / 1e9, decimals: 0) + " s" } ?? "∞"
+        console.progress("[\(TextFormat.fixed(seconds, decimals: 1, width: 6)) s / \(total)] \(running)/\(containers.count) containers running"
+                         + " · \(TextFormat.fixed(Double(received) / seconds, decimals: 0)) samples/s · sink backlog \(pipeline?.backlog ?? 0)")
     }
 
     // MARK: - Cleanup

@@ -1,6 +1,7 @@
+import Dispatch
 import DockerEngine
-import Foundation
 import Synchronization
+import SystemSupport
 
 /// Learns which of a run's containers died from Docker's event stream, read
 /// in one-second windows on its own thread: one request per second for the
@@ -12,7 +13,7 @@ final class ExitWatcher: Sendable {
     /// Starts watching `die` events of containers labelled with `benchmarkID`.
     init(docker: DockerClient, benchmarkID: String) {
         let filters = ["type": ["container"], "event": ["die"], "label": ["\(benchmarkLabel)=\(benchmarkID)"]]
-        let thread = Thread { [self] in
+        POSIXThread.detach(name: "rdt4nn-exits") { [self] in
             var since = DockerTimestamp.now()
             while !state.withLock({ $0.stopped }) {
                 let until = DockerTimestamp(nanosecondsSinceEpoch: since.nanosecondsSinceEpoch + 1_000_000_000)
@@ -23,14 +24,12 @@ final class ExitWatcher: Sendable {
                     }
                 } catch {
                     // dockerd busy or restarting: the runner still finds exits at the end; try the next window.
-                    Thread.sleep(forTimeInterval: 0.2)
+                    POSIXThread.sleep(nanoseconds: 200_000_000)
                 }
                 since = until
             }
             finished.signal()
         }
-        thread.name = "rdt4nn-exits"
-        thread.start()
     }
 
     /// Whether the container with this full id has died since the watch began.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import SystemSupport
 import PluginABI
 
 /// What the machine is, for `metadata.json` and `benchmark_meta`.
@@ -26,13 +27,13 @@ public struct HostFacts: Sendable, Equatable {
     /// Reads the facts from `/proc` and `/sys` under `root` ("" = the real machine).
     public static func read(root: String = "") -> HostFacts {
         func text(_ path: String) -> String? { try? String(contentsOfFile: root + path, encoding: .utf8) }
-        func trimmed(_ path: String) -> String? { text(path)?.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func trimmed(_ path: String) -> String? { text(path)?.trimmingWhitespaceAndNewlines() }
 
         let cpuinfo = text("/proc/cpuinfo") ?? ""
         var model = "unknown"
         var flags: Set<String> = []
         for line in cpuinfo.split(separator: "\n") {
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard parts.count == 2 else { continue }
             if parts[0] == "model name" && model == "unknown" { model = parts[1] }
             if parts[0] == "flags" && flags.isEmpty { flags = Set(parts[1].split(separator: " ").map(String.init)) }

@@ -1,7 +1,7 @@
 import CSignalPipe
 import Dispatch
-import Foundation
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -34,7 +34,7 @@ public final class Interruption: Sendable {
     public func install() -> Bool {
         let readEnd = CSignalPipe_install()
         guard readEnd >= 0 else { return false }
-        let thread = Thread { [self] in
+        POSIXThread.detach(name: "rdt4nn-signals") { [self] in
             var byte: UInt8 = 0
             while true {
                 let count = read(readEnd, &byte, 1)
@@ -47,8 +47,6 @@ public final class Interruption: Sendable {
                 }
             }
         }
-        thread.name = "rdt4nn-signals"
-        thread.start()
         return true
     }
 

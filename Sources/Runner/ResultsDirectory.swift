@@ -1,4 +1,3 @@
-import Foundation
 import PluginABI
 import Synchronization
 
@@ -26,15 +25,28 @@ public final class ResultsDirectory: Sendable {
     /// Creates `root/<id>/` and `logs/` (mode 0755), refusing an existing one.
     public init(root: String, benchmarkID: BenchmarkID) throws(ResultsError) {
         let path = (root.hasSuffix("/") ? String(root.dropLast()) : root) + "/" + benchmarkID.value
-        do {
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        } catch {
-            throw ResultsError(path: root, reason: "\(error.localizedDescription)")
-        }
+        try Self.createDirectories(root)
         guard mkdir(path, 0o755) == 0 else { throw ResultsError(path: path, reason: String(cString: strerror(errno))) }
         guard mkdir(path + "/logs", 0o755) == 0 else { throw ResultsError(path: path + "/logs", reason: String(cString: strerror(errno))) }
         self.path = path
         events = try EventLog(path: path + "/events.jsonl")
+    }
+
+    /// `mkdir -p path` (mode 0777 less the umask, like FileManager's `createDirectory`).
+    private static func createDirectories(_ path: String) throws(ResultsError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            var info = stat()
+            if stat(prefix, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { continue }
+            guard mkdir(prefix, 0o777) == 0 || errno == EEXIST else {
+                throw ResultsError(path: prefix, reason: String(cString: strerror(errno)))
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ResultsError(path: path, reason: "not a directory")
+        }
     }
 
     /// Writes `name` atomically (temporary file, fsync, rename).

@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+import SystemSupport
 import PluginABI
 import PluginHost
 import Synchronization
@@ -185,13 +185,10 @@ public final class Sampler: Sendable {
             return state.running
         }
         guard !alreadyRunning else { return }
-        let thread = Thread { [self] in
+        POSIXThread.detach(name: "rdt4nn-sampler") { [self] in
             self.loop()
             self.finished.signal()
         }
-        thread.name = "rdt4nn-sampler"
-        thread.qualityOfService = .userInteractive
-        thread.start()
     }
 
     /// Stops ticking, waits for running collections (at most `timeoutNs`),

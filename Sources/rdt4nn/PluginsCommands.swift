@@ -1,7 +1,8 @@
 import ArgumentParsing
-import Foundation
+import FoundationEssentials
 import PluginABI
 import PluginHost
+import SystemSupport
 
 /// `rdt4nn plugins ...`.
 struct PluginsCommand: ParsableCommand {
@@ -227,7 +228,7 @@ struct PluginsCheckChildCommand: ParsableCommand {
     func run() throws -> ExitCode {
         PluginCheckRunner(options: options) { event in
             // Unbuffered: whatever was written survives a crash of the plugin.
-            FileHandle.standardOutput.write(Data((event.jsonLine + "\n").utf8))
+            FileDescriptor.writeAll(1, (event.jsonLine + "\n").utf8)
         }.run()
         return .success
     }
@@ -239,12 +240,10 @@ struct ConfigFileError: Error, CustomStringConvertible {
 }
 
 func loadConfigObject(_ path: String) throws -> JSONValue {
-    // FileHandle also reads pipes (`--config <(echo '{...}')`).
-    guard let handle = FileHandle(forReadingAtPath: path) else {
+    // Also reads pipes (`--config <(echo '{...}')`).
+    guard let data = FileDescriptor.readFile(atPath: path) else {
         throw ConfigFileError(description: "cannot read \(path)")
     }
-    let data = handle.readDataToEndOfFile()
-    try? handle.close()
     let value: JSONValue
     do {
         value = try JSONValue.parse(String(decoding: data, as: UTF8.self))
@@ -266,7 +265,7 @@ enum TextTable {
         let pad = String(repeating: " ", count: indent)
         return rows.map { row in
             pad + row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == row.count - 1 ? cell : cell.padded(toLength: widths[index])
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }

@@ -1,7 +1,8 @@
 import ArgumentParsing
 import Configuration
 import DockerEngine
-import Foundation
+import FoundationEssentials
+import Glibc
 import PluginHost
 import Runner
 

@@ -1,7 +1,7 @@
 import ArgumentParsing
 import Configuration
 import DockerEngine
-import Foundation
+import FoundationEssentials
 import PluginABI
 import PluginHost
 
@@ -104,8 +104,8 @@ struct ValidateCommand: ParsableCommand {
         var warnings: [ConfigWarning] = []
         var searched = plan.pluginDirectories
         for directory in directories where !searched.contains(directory) {
-            var isDirectory: ObjCBool = false
-            if directoriesGiven || (FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            var isDirectory = false
+            if directoriesGiven || (FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory) {
                 searched.append(directory)
             }
         }
