@@ -130,6 +130,31 @@ import Testing
         #expect(try HostStatReader.memoryTotalBytes(procRoot: TestSupport.fixtures + "/v1/proc") == 2_000_000 * 1024)
     }
 
+    @Test func sharedHostStatReadsOncePerTick() throws {
+        let root = try TestSupport.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func write(idle: Int) throws {
+            try "cpu  100 0 100 \(idle) 0 0 0 0 0 0\ncpu0 100 0 100 \(idle) 0 0 0 0 0 0\n".write(toFile: root + "/stat", atomically: false, encoding: .utf8)
+        }
+        let hz = UInt64(sysconf(Int32(_SC_CLK_TCK)))
+        func expected(idle: Int) -> HostCPUTime { HostCPUTime(totalNanoseconds: UInt64(200 + idle) * 1_000_000_000 / hz, onlineCPUs: 1) }
+        let shared = SharedHostStat()
+        try write(idle: 1000)
+        #expect(try shared.read(procRoot: root, tickNs: 50_000_000) == expected(idle: 1000))
+        try write(idle: 2000)
+        // Same tick: the first reading is shared.
+        #expect(try shared.read(procRoot: root, tickNs: 50_000_000) == expected(idle: 1000))
+        // Next tick: read again.
+        #expect(try shared.read(procRoot: root, tickNs: 100_000_000) == expected(idle: 2000))
+        try write(idle: 3000)
+        // No tick: always fresh; and it does not count as the cached tick.
+        #expect(try shared.read(procRoot: root, tickNs: nil) == expected(idle: 3000))
+        try write(idle: 4000)
+        #expect(try shared.read(procRoot: root, tickNs: 100_000_000) == expected(idle: 4000))
+        // Another proc root has its own reading.
+        #expect(throws: CgroupError.gone(path: root + "/missing/stat")) { try shared.read(procRoot: root + "/missing", tickNs: 100_000_000) }
+    }
+
     // MARK: Fixture v2 (unified)
 
     @Test func locatesAndReadsV2StatisticsExactly() throws {
