@@ -59,8 +59,13 @@ public struct CollectorStatistics: Sendable, Equatable {
     public var errors = 0
     /// Calls that returned RETRY.
     public var retries = 0
-    /// Ticks skipped because the previous call still ran or the sampler was late.
-    public var skippedTicks = 0
+    /// Ticks skipped because the previous call still ran or the sampler was
+    /// late (the sum of the next two).
+    public var skippedTicks: Int { skippedWhileBusy + skippedSamplerLate }
+    /// Ticks that found the previous call still running.
+    public var skippedWhileBusy = 0
+    /// Ticks that had passed entirely before the sampler woke.
+    public var skippedSamplerLate = 0
     /// Ticks passed over while backing off.
     public var backoffTicks = 0
     /// Calls that took longer than the budget.
@@ -94,7 +99,6 @@ public final class Sampler: Sendable {
 
     private let state: Mutex<State>
     private let inFlight = DispatchGroup()
-    private let workers = DispatchQueue(label: "rdt4nn.sampler.workers", qos: .userInitiated, attributes: .concurrent)
     private let log: LogHandler
     private let emitInternal: @Sendable ([PluginSample]) -> Void
     private let internalIntervalNs: Int64
@@ -109,6 +113,8 @@ public final class Sampler: Sendable {
         var stopRequested = false
         var running = false
         var latenessNs: [Int64] = []
+        /// The collect threads (from start to stop).
+        var workers: CollectWorkers?
     }
 
     /// Holds one instance between calls.
@@ -185,6 +191,10 @@ public final class Sampler: Sendable {
             return state.running
         }
         guard !alreadyRunning else { return }
+        let workers = CollectWorkers(realtimePriority: Self.collectPriority) { [self] job in
+            collect(job)
+        }
+        state.withLock { $0.workers = workers }
         POSIXThread.detach(name: "rdt4nn-sampler") { [self] in
             self.loop()
             self.finished.signal()
@@ -202,6 +212,11 @@ public final class Sampler: Sendable {
         }
         if wasRunning { finished.wait() }
         let drained = inFlight.wait(timeout: .now() + .nanoseconds(Int(timeoutNs))) == .success
+        // A collection still running after the timeout keeps its thread; the others end now.
+        state.withLock { state -> CollectWorkers? in
+            defer { state.workers = nil }
+            return state.workers
+        }?.shutdown(join: drained)
         emitInternalCounters(realtimeNs: HostClock.realtimeNanoseconds())
         return drained
     }
@@ -211,7 +226,8 @@ public final class Sampler: Sendable {
         state.withLock { state in
             state.statistics.enumerated().map { index, statistics in
                 var copy = statistics
-                copy.skippedTicks = state.planner.entries[index].skippedTicks
+                copy.skippedWhileBusy = state.planner.entries[index].skippedWhileBusy
+                copy.skippedSamplerLate = state.planner.entries[index].skippedSamplerLate
                 copy.backoffTicks = state.planner.entries[index].backoffTicks
                 return copy
             }
@@ -228,20 +244,22 @@ public final class Sampler: Sendable {
 
     // MARK: - The sampling thread
 
-    /// Makes the sampling thread wake on time even when every core is busy:
-    /// SCHED_FIFO at the lowest real-time priority (it sleeps nearly all the
-    /// time and only hands work to other threads), else a raised nice value;
-    /// without the privilege for either it keeps the default policy.
-    private static func raiseSamplingThreadPriority() {
-        var parameters = sched_param()
-        parameters.sched_priority = 1
-        if pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0 { return }
-        // On Linux, PRIO_PROCESS with who 0 changes the calling thread only (nice is per thread).
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
-    }
+    /// The sampling thread wakes on time even when every core is busy: it
+    /// runs SCHED_FIFO (it sleeps nearly all the time and only hands work to
+    /// the collect threads), one level above them so that a tick is never
+    /// late behind a running collection.  The collect threads run SCHED_FIFO
+    /// too, at the lowest real-time priority: a collection takes tens of
+    /// microseconds and must not wait behind the busy containers it measures
+    /// (with the default policy a woken collect thread could wait a whole
+    /// scheduler slice of a neighbour and miss a 10 ms tick).  The kernel's
+    /// real-time throttling (`sched_rt_runtime_us`) still bounds a collector
+    /// that spins.  Without the privilege both keep the default policy with
+    /// a raised nice value.
+    private static let samplingPriority: Int32 = 2
+    private static let collectPriority: Int32 = 1
 
     private func loop() {
-        Self.raiseSamplingThreadPriority()
+        CollectWorkers.raisePriority(Self.samplingPriority)
         var nextInternalNs = HostClock.monotonicNanoseconds() + internalIntervalNs
         while true {
             let (stop, deadline) = state.withLock { ($0.stopRequested, $0.planner.nextDeadlineNs) }
@@ -270,18 +288,24 @@ public final class Sampler: Sendable {
     }
 
     private func dispatch(_ index: Int, tickNs: Int64, realtimeNs: Int64) {
-        let slot = state.withLock { $0.slots[index] }
-        workers.async(group: inFlight) { [self] in
-            let started = HostClock.monotonicNanoseconds()
-            var failure: PluginCallError?
-            do throws(PluginCallError) {
-                try slot.collector.collect(monotonicNs: tickNs, realtimeNs: realtimeNs)
-            } catch {
-                failure = error
-            }
-            let ended = HostClock.monotonicNanoseconds()
-            record(index, slot: slot, failure: failure, durationNs: ended - started, nowNs: ended)
+        guard let workers = state.withLock({ $0.workers }) else { return }
+        inFlight.enter()
+        if !workers.submit(.init(index: index, tickNs: tickNs, realtimeNs: realtimeNs)) { inFlight.leave() }
+    }
+
+    /// Runs one collection on a collect thread.
+    private func collect(_ job: CollectWorkers.Job) {
+        defer { inFlight.leave() }
+        let slot = state.withLock { $0.slots[job.index] }
+        let started = HostClock.monotonicNanoseconds()
+        var failure: PluginCallError?
+        do throws(PluginCallError) {
+            try slot.collector.collect(monotonicNs: job.tickNs, realtimeNs: job.realtimeNs)
+        } catch {
+            failure = error
         }
+        let ended = HostClock.monotonicNanoseconds()
+        record(job.index, slot: slot, failure: failure, durationNs: ended - started, nowNs: ended)
     }
 
     private func record(_ index: Int, slot: Slot, failure: PluginCallError?, durationNs: Int64, nowNs: Int64) {
@@ -328,6 +352,8 @@ public final class Sampler: Sendable {
                 ("errors", .integer(Int64(statistics.errors))),
                 ("retries", .integer(Int64(statistics.retries))),
                 ("skipped_ticks", .integer(Int64(statistics.skippedTicks))),
+                ("skipped_while_busy", .integer(Int64(statistics.skippedWhileBusy))),
+                ("skipped_sampler_late", .integer(Int64(statistics.skippedSamplerLate))),
                 ("backoff_ticks", .integer(Int64(statistics.backoffTicks))),
                 ("overruns", .integer(Int64(statistics.overruns))),
                 ("collect_time_ns", .integer(statistics.collectTimeNs)),
