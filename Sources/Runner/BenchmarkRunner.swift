@@ -901,8 +901,11 @@ public final class BenchmarkRunner {
             members.append(("collections", .integer(Int64(statistics.collections))))
             members.append(("errors", .integer(Int64(statistics.errors))))
             members.append(("skipped_ticks", .integer(Int64(statistics.skippedTicks))))
+            members.append(("skipped_while_busy", .integer(Int64(statistics.skippedWhileBusy))))
+            members.append(("skipped_sampler_late", .integer(Int64(statistics.skippedSamplerLate))))
             members.append(("overruns", .integer(Int64(statistics.overruns))))
             members.append(("collect_time_ns", .integer(statistics.collectTimeNs)))
+            members.append(("max_collect_time_ns", .integer(statistics.maxCollectTimeNs)))
             members.append(("disabled_reason", statistics.disabledReason.map { .string($0) } ?? .null))
             return .object(members)
         }

@@ -18,8 +18,12 @@ public struct TickPlanner: Sendable {
         /// Disabled for good (UNSUPPORTED, FATAL, ...).
         public var isDisabled = false
         /// Deadlines passed over because the previous call still ran or
-        /// because the sampler itself fell behind.
-        public var skippedTicks = 0
+        /// because the sampler itself fell behind (the sum of the next two).
+        public var skippedTicks: Int { skippedWhileBusy + skippedSamplerLate }
+        /// Deadlines that found the previous call still running.
+        public var skippedWhileBusy = 0
+        /// Deadlines that had passed entirely before the sampler woke.
+        public var skippedSamplerLate = 0
         /// Deadlines passed over while backing off.
         public var backoffTicks = 0
     }
@@ -60,9 +64,9 @@ public struct TickPlanner: Sendable {
             // ticks can no longer happen on time.
             let late = (nowNs - entry.nextDeadlineNs) / entry.intervalNs
             entry.nextDeadlineNs += (late + 1) * entry.intervalNs
-            entry.skippedTicks += Int(late)
+            entry.skippedSamplerLate += Int(late)
             if entry.isBusy {
-                entry.skippedTicks += 1
+                entry.skippedWhileBusy += 1
             } else if entry.backoffUntilNs > nowNs {
                 entry.backoffTicks += 1
             } else {

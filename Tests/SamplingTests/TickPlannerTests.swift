@@ -30,6 +30,8 @@ struct TickPlannerTests {
         #expect(planner.takeDue(nowNs: 20 * ms) == [])
         #expect(planner.takeDue(nowNs: 30 * ms) == [])
         #expect(planner.entries[index].skippedTicks == 2)
+        #expect(planner.entries[index].skippedWhileBusy == 2)
+        #expect(planner.entries[index].skippedSamplerLate == 0)
         planner.finish(index, outcome: .ok, nowNs: 35 * ms)
         #expect(planner.takeDue(nowNs: 40 * ms) == [index])
         #expect(planner.entries[index].skippedTicks == 2)
@@ -41,6 +43,8 @@ struct TickPlannerTests {
         // The sampler wakes at 45 ms: the 10, 20, 30 ms ticks are gone; one collection for 40 ms.
         #expect(planner.takeDue(nowNs: 45 * ms) == [index])
         #expect(planner.entries[index].skippedTicks == 3)
+        #expect(planner.entries[index].skippedSamplerLate == 3)
+        #expect(planner.entries[index].skippedWhileBusy == 0)
         #expect(planner.entries[index].nextDeadlineNs == 50 * ms)
     }
 
