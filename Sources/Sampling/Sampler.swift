@@ -103,6 +103,8 @@ public final class Sampler: Sendable {
     private let emitInternal: @Sendable ([PluginSample]) -> Void
     private let internalIntervalNs: Int64
     private let finished = DispatchSemaphore(value: 0)
+    /// Where the sampling thread sleeps between ticks.
+    private let alarm = MonotonicAlarm()
     /// The origin of every period's grid of deadlines.
     private let epochNs = HostClock.monotonicNanoseconds()
 
@@ -167,11 +169,14 @@ public final class Sampler: Sendable {
         let now = HostClock.monotonicNanoseconds()
         // The last grid point at or before now; the first deadline is the next one.
         let start = epochNs + (now - epochNs) / entry.intervalNs * entry.intervalNs
-        return state.withLock { state in
+        let handle = state.withLock { state in
             state.slots.append(slot)
             state.statistics.append(CollectorStatistics(pluginID: entry.pluginID, instanceName: entry.instanceName))
             return state.planner.add(intervalNs: entry.intervalNs, startNs: start)
         }
+        // The sampling thread may be sleeping past the new first deadline.
+        alarm.ring()
+        return handle
     }
 
     /// Stops sampling one instance (its container stops) and waits until its
@@ -210,6 +215,7 @@ public final class Sampler: Sendable {
             state.stopRequested = true
             return state.running
         }
+        alarm.ring()
         if wasRunning { finished.wait() }
         let drained = inFlight.wait(timeout: .now() + .nanoseconds(Int(timeoutNs))) == .success
         // A collection still running after the timeout keeps its thread; the others end now.
@@ -265,9 +271,9 @@ public final class Sampler: Sendable {
             let (stop, deadline) = state.withLock { ($0.stopRequested, $0.planner.nextDeadlineNs) }
             if stop { return }
             let now = HostClock.monotonicNanoseconds()
-            // Wake at the next deadline, but at least every 100 ms to notice stop().
+            // Wake at the next deadline (add and stop ring the alarm earlier).
             let wake = min(deadline ?? (now + 100_000_000), now + 100_000_000, nextInternalNs)
-            Self.sleep(untilMonotonicNs: wake)
+            if alarm.sleep(untilMonotonicNs: wake) { continue }
 
             let tickNs = HostClock.monotonicNanoseconds()
             let realtimeNs = HostClock.realtimeNanoseconds()  // one timestamp per tick

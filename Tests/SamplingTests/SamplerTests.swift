@@ -155,6 +155,25 @@ private final class FakeCollector: SampledCollector, Sendable {
         #expect(sampler.statistics.map(\.instanceName) == ["early", "late"])
     }
 
+    @Test func anInstanceAddedToAnIdleSamplerIsCollectedFromItsFirstDeadline() {
+        let collector = FakeCollector(.ok)
+        let sampler = Sampler(log: { _ in }, emitInternal: { _ in })
+        sampler.start()
+        // With nothing to sample the sampling thread sleeps up to 100 ms; adding must wake it.
+        Thread.sleep(forTimeInterval: 0.02)
+        let added = HostClock.monotonicNanoseconds()
+        sampler.add(SamplerEntry(collector: collector, pluginID: "a", instanceName: "new", intervalNs: 10 * ms, emittedSamples: { 0 }))
+        Thread.sleep(forTimeInterval: 0.06)
+        let stopAsked = HostClock.monotonicNanoseconds()
+        sampler.stop()
+        let stopped = HostClock.monotonicNanoseconds()
+        let first = collector.calls.withLock { $0.first }
+        #expect(first.map { $0 - added < 20 * ms } == true, "first collection \(first.map { ($0 - added) / ms } ?? -1) ms after add")
+        #expect(sampler.statistics[0].skippedSamplerLate == 0)
+        // stop() rings the alarm instead of waiting out a sleep.
+        #expect(stopped - stopAsked < 50 * ms)
+    }
+
     @Test func instancesWithTheSamePeriodShareTicks() {
         let first = FakeCollector(.ok)
         let second = FakeCollector(.ok)
