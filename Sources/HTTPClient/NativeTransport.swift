@@ -30,7 +30,10 @@ final class NativeTransport {
         let start = ContinuousClock.now
         let deadline = start + totalTimeout
         let connectDeadline = start + min(connectTimeout, totalTimeout)
-        let message = requestBytes(request)
+        let head = requestHead(request)
+        // A small body goes out with the head in one `send`; a large one is not copied.
+        let inline = (request.body?.count ?? 0) <= 64 * 1024
+        let message = inline ? head + (request.body ?? []) : head
         var attempt = 0
         while true {
             attempt += 1
@@ -46,15 +49,17 @@ final class NativeTransport {
             }
             socket.resetReceivedCount()
             do throws(TransportFailure) {
-                let sent: TransportFailure? = message.withUnsafeBytes { bytes in
-                    do throws(TransportFailure) {
-                        try socket.writeAll(bytes, deadline: deadline)
-                        return nil
-                    } catch {
-                        return error
-                    }
+                do throws(TransportFailure) {
+                    try Self.send(message, on: socket, deadline: deadline)
+                    if !inline, let body = request.body { try Self.send(body, on: socket, deadline: deadline) }
+                } catch where error.connectionDropped {
+                    // The server may have answered early (e.g. 413 to a large body) and closed:
+                    // what it said is the answer. If it said nothing, the send failure stands.
+                    guard (try? readResponse(on: socket, method: request.method, transfer: transfer, deadline: deadline)) != nil
+                    else { throw error }
+                    connection = nil
+                    return
                 }
-                if let sent { throw sent }
                 let keepAlive = try readResponse(on: socket, method: request.method, transfer: transfer, deadline: deadline)
                 if !keepAlive { connection = nil }
                 return
@@ -66,6 +71,18 @@ final class NativeTransport {
         }
     }
 
+    private static func send(_ bytes: [UInt8], on socket: SocketConnection, deadline: ContinuousClock.Instant) throws(TransportFailure) {
+        let failure: TransportFailure? = bytes.withUnsafeBytes { raw in
+            do throws(TransportFailure) {
+                try socket.writeAll(raw, deadline: deadline)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     private func connect(deadline: ContinuousClock.Instant) throws(TransportFailure) -> SocketConnection {
         switch target {
         case .unix(let path): return try SocketConnection.connect(unixPath: path, deadline: deadline)
@@ -73,8 +90,8 @@ final class NativeTransport {
         }
     }
 
-    /// The request head and body in one buffer (one `send` for the usual small request).
-    private func requestBytes(_ request: HTTPRequest) -> [UInt8] {
+    /// The request line and header fields, up to and including the empty line.
+    private func requestHead(_ request: HTTPRequest) -> [UInt8] {
         let host: String
         let prefix: String
         switch target {
@@ -96,9 +113,7 @@ final class NativeTransport {
         let sendsBody = request.body != nil || request.method == .post || request.method == .put
         if sendsBody { head += "Content-Length: \(request.body?.count ?? 0)\r\n" }
         head += "\r\n"
-        var bytes = Array(head.utf8)
-        if let body = request.body { bytes.append(contentsOf: body) }
-        return bytes
+        return Array(head.utf8)
     }
 
     /// How the body of a response is delimited.

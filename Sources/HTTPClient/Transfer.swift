@@ -28,7 +28,11 @@ final class Transfer {
             return true
         }
         let room = maxBufferedBody - body.count
-        if room > 0 { body.append(contentsOf: bytes.prefix(room)) }
+        if room >= bytes.count {
+            body.append(contentsOf: bytes)  // contiguous: one copy
+        } else if room > 0 {
+            body.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<room]))
+        }
         return true
     }
 

@@ -435,10 +435,10 @@ struct NativeHTTPTests {
 
     @Test func largeBodiesBothWays() throws {
         let size = 8 << 20
+        let expected = pattern(size, seed: 1)
+        let reply = pattern(size + 3, seed: 2)
         let server = try LoopbackServer { connection in
             while let request = connection.readRequest() {
-                let expected = pattern(size, seed: 1)
-                let reply = pattern(size + 3, seed: 2)
                 guard request.body == expected else {
                     connection.respond(status: "400 Bad Request", body: Array("body differs (\(request.body.count) bytes)".utf8))
                     continue
@@ -459,13 +459,30 @@ struct NativeHTTPTests {
         }
         defer { server.stop() }
         let client = try HTTPClient(transport: .tcp(baseURL: server.baseURL))
-        let body = pattern(size, seed: 1)
         for path in ["/length", "/chunked"] {
-            let response = try client.send(HTTPRequest(method: .put, path: path, body: body))
+            let response = try client.send(HTTPRequest(method: .put, path: path, body: expected))
             #expect(response.status == 200, "\(response.bodyText.prefix(200))")
-            #expect(response.body == pattern(size + 3, seed: 2))
+            #expect(response.body == reply)
         }
         #expect(server.connectionCount == 1)
+    }
+
+    @Test func anEarlyAnswerToALargeBodyIsTheResponse() throws {
+        // The server refuses the body from its head alone and closes without reading it, as a
+        // server with a body size limit may; the client reports the 413, not a broken pipe.
+        let server = try LoopbackServer { connection in
+            var head: [UInt8] = []
+            var byte: UInt8 = 0
+            while !head.suffix(4).elementsEqual([13, 10, 13, 10]), read(connection.fd, &byte, 1) == 1 { head.append(byte) }
+            connection.write("HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large")
+            shutdown(connection.fd, Int32(SHUT_WR))
+            usleep(100_000)
+        }
+        defer { server.stop() }
+        let client = try HTTPClient(transport: .tcp(baseURL: server.baseURL), timeouts: HTTPTimeouts(total: .seconds(10)))
+        let response = try client.send(HTTPRequest(method: .post, path: "/write", body: pattern(16 << 20, seed: 3)))
+        #expect(response.status == 413)
+        #expect(response.bodyText == "too large")
     }
 
     @Test func malformedAndTruncatedResponsesAreTransferErrors() throws {
