@@ -71,8 +71,9 @@ let package = Package(
         .target(name: "Cgroups", swiftSettings: strictSwift),
         // A YAML reader for the configuration subset (PyYAML-compatible, no packages).
         .target(name: "YAML", swiftSettings: strictSwift),
-        // libcurl behind non-variadic C wrappers, and a small blocking HTTP client on it.
-        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        // libcurl, dlopen()ed on first https use (never linked), behind non-variadic C wrappers.
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
+        // A small blocking HTTP/1.1 client on POSIX sockets (Unix socket, http://); https:// through CCurlShim.
         .target(name: "HTTPClient", dependencies: ["CCurlShim"], swiftSettings: strictSwift),
         // InfluxDB line protocol, encoded without allocation per point.
         .target(name: "LineProtocol", swiftSettings: strictSwift),
@@ -217,6 +218,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML"], exclude: ["Corpus"], swiftSettings: strictSwift),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"], swiftSettings: strictSwift),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"], swiftSettings: strictSwift),
         .testTarget(name: "ArgumentParsingTests", dependencies: ["ArgumentParsing"], swiftSettings: strictSwift),
         .testTarget(
             name: "PluginHostTests",

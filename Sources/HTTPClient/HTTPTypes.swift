@@ -1,9 +1,11 @@
 /// Where an ``HTTPClient`` sends its requests.
 public enum HTTPTransport: Sendable, Hashable, CustomStringConvertible {
     /// HTTP over a Unix domain socket at `path` (e.g. `/var/run/docker.sock`).
-    /// Requests are sent to `http://localhost<path>` through the socket.
+    /// Requests carry `Host: localhost`.
     case unixSocket(path: String)
-    /// HTTP over TCP to `baseURL`, e.g. `http://127.0.0.1:8086` (no trailing slash, no path).
+    /// HTTP over TCP to `baseURL`, e.g. `http://127.0.0.1:8086`, `http://[::1]:8086/prefix` or
+    /// `https://influx.example.org` (a path prefix is kept, trailing slashes dropped; https://
+    /// needs libcurl at run time).
     case tcp(baseURL: String)
 
     /// The socket path or base URL, as used in error messages.
@@ -11,17 +13,6 @@ public enum HTTPTransport: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unixSocket(let path): return path
         case .tcp(let baseURL): return baseURL
-        }
-    }
-
-    /// The URL prefix that request paths are appended to.
-    var urlPrefix: String {
-        switch self {
-        case .unixSocket: return "http://localhost"
-        case .tcp(let baseURL):
-            var prefix = baseURL
-            while prefix.hasSuffix("/") { prefix.removeLast() }
-            return prefix
         }
     }
 }
@@ -134,7 +125,8 @@ public struct HTTPRequest: Sendable, Hashable {
     public var method: HTTPMethod
     /// The path and query, starting with `/`, already percent-encoded (e.g. `/v1.41/_ping`).
     public var path: String
-    /// Extra request headers. `Content-Length` and `Host` are set by libcurl.
+    /// Extra request headers. `Content-Length` is always set by the client (a caller's value is
+    /// ignored), `Host` unless given here.
     public var headers: HTTPHeaders
     /// Raw request body (e.g. JSON, or gzip-compressed line protocol with a
     /// `Content-Encoding: gzip` header), or `nil` for none.
