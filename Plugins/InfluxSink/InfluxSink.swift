@@ -6,7 +6,7 @@ import SampleLineProtocol
 import RDT4NNPluginSDK
 
 /// The `influx` sink: every sample into InfluxDB, 1.x (`/write`) or 2.x
-/// (`/api/v2/write`), gzip'd, one request in flight on a kept-alive libcurl
+/// (`/api/v2/write`), gzip'd, one request in flight on a kept-alive HTTP
 /// connection.  Buffering, batching, retries and the spool are the host's
 /// (plugin-abi.md §13); this sink encodes, sends and reports per sample what
 /// InfluxDB did (see ``InfluxWriter`` for each HTTP status).

@@ -1,7 +1,7 @@
 internal import HTTPClient
 import Synchronization
 
-/// Idle ``HTTPClient``s (each one libcurl handle with its kept-alive connection) to one daemon.
+/// Idle ``HTTPClient``s (each with its kept-alive connection) to one daemon.
 ///
 /// A caller checks a client out, uses it alone, and checks it back in; concurrent callers get
 /// different clients, so a blocking `wait` or event stream never holds up other calls.

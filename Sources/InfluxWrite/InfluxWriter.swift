@@ -6,7 +6,7 @@ import HTTPClient
 import PluginABI
 
 /// Writes line protocol to InfluxDB 1.x (`/write`) or 2.x (`/api/v2/write`)
-/// over one kept-alive libcurl connection, one request at a time, and works
+/// over one kept-alive HTTP connection, one request at a time, and works
 /// out from the responses which lines were written, which were refused for
 /// good and which must be sent again.
 ///
@@ -37,7 +37,7 @@ import PluginABI
 /// A batch of n lines with k lines blamed by nothing costs about k·log₂(n)
 /// extra requests; lines the message names cost one extra request per response.
 ///
-/// Not thread-safe (one libcurl handle): one writer per thread, as the sink's
+/// Not thread-safe (one HTTP connection): one writer per thread, as the sink's
 /// calls are serialised.
 public final class InfluxWriter {
     /// The settings (validated).
@@ -50,7 +50,7 @@ public final class InfluxWriter {
     private let writePath: String
 
     /// Checks the settings and creates the HTTP client (nothing is connected yet).
-    /// - Throws: `.config` for invalid settings, `.fatal` when libcurl cannot start.
+    /// - Throws: `.config` for invalid settings, `.fatal` when the HTTP client cannot be set up (https:// without libcurl).
     public init(settings: InfluxSettings) throws(InfluxWriteError) {
         try settings.validate()
         self.settings = settings
