@@ -102,13 +102,19 @@ final class PerfCollector: Collector {
             try reopen(context: context, now: window.endMonotonicNs)
             return
         }
-        if countedPid > 0, kill(countedPid, 0) != 0, errno == ESRCH {
+        counters.read(into: &current)
+        if previous.count != current.count { previous = current }
+        // Counting is enabled only while the target's tasks are on a CPU
+        // (cgroup and per-task events alike): time enabled in the interval
+        // proves the process lived in it.  Only an interval without any asks
+        // whether it still exists, which spares a system call on every tick
+        // of a busy container; a process that ended after running gets its
+        // last interval reported, then RETRY.
+        if countedPid > 0, !Self.ranInInterval(previous: previous, current: current), kill(countedPid, 0) != 0, errno == ESRCH {
             closeCounters()
             goneSinceNs = window.endMonotonicNs
             throw .retry("the container's process \(countedPid) exited; its perf counters are closed and reopen when the container runs again")
         }
-        counters.read(into: &current)
-        if previous.count != current.count { previous = current }
         let samples = makeSamples(counters: counters, timestamp: window.timestampNs)
         swap(&previous, &current)
         if !samples.isEmpty, context.emit(samples) == .backpressure {
@@ -311,6 +317,14 @@ final class PerfCollector: Collector {
     private func closeCounters() {
         counters?.close()
         counters = nil
+    }
+
+    /// True when some counter was enabled for a while between the readings.
+    static func ranInInterval(previous: [CounterReading], current: [CounterReading]) -> Bool {
+        for (before, now) in zip(previous, current) where before.valid && now.valid && now.enabled > before.enabled {
+            return true
+        }
+        return false
     }
 
     // MARK: - Samples

@@ -210,15 +210,18 @@ struct PerfPluginTests {
         #expect(recorder.samples.last?.has("task_clock_ns") == true)
 
         try PerfTestSupport.docker(["stop", "-t", "0", container.id])
-        // First the counters are closed, then reopening fails while the container is down.
-        for attempt in 1...2 {
+        // The interval in which the container still ran may be reported; then
+        // the counters are closed (RETRY), and reopening fails while it is down.
+        var outcomes: [PluginStatus] = []
+        for _ in 1...3 {
             do {
                 try instance.collect(monotonicNs: PerfTestSupport.monotonicNs(), realtimeNs: HostClock.realtimeNanoseconds())
-                Issue.record("collect #\(attempt) on a stopped container should fail")
+                outcomes.append(.ok)
             } catch {
-                #expect(error.status == .retry, "\(error)")
+                outcomes.append(error.status)
             }
         }
+        #expect(outcomes == [.retry, .retry, .retry] || outcomes == [.ok, .retry, .retry], "\(outcomes)")
         try PerfTestSupport.docker(["start", container.id])
         target.pid = try container.pid()
         instance.context.setTarget(target)
