@@ -4,10 +4,10 @@ import RDT4NNPluginSDK
 public enum CBatchBuilder {
     /// Calls `body` with a batch whose pointers are valid during the call only.
     public static func withBatch<R>(_ samples: [PluginSample], _ body: (UnsafePointer<rdt4nn_batch>) -> R) -> R {
-        // Two passes and four allocations per batch (this runs for every
-        // batch): the first sizes everything, the second copies each string,
-        // NUL-terminated, into one arena that never moves and fills the C
-        // structs with pointers into it.
+        // Two passes and at most one allocation per batch (this runs for
+        // every batch): the first sizes everything, the second copies each
+        // string, NUL-terminated, into an arena that never moves and fills
+        // the C structs with pointers into it.
         var tagCount = 0
         var fieldCount = 0
         var arenaSize = 0
@@ -23,16 +23,33 @@ public enum CBatchBuilder {
                 if case .string(let text) = field.value { arenaSize &+= text.utf8.count &+ 1 }
             }
         }
-        let arena = UnsafeMutablePointer<CChar>.allocate(capacity: max(arenaSize, 1))
-        let tags = UnsafeMutablePointer<rdt4nn_tag>.allocate(capacity: max(tagCount, 1))
-        let fields = UnsafeMutablePointer<rdt4nn_field>.allocate(capacity: max(fieldCount, 1))
-        let cSamples = UnsafeMutablePointer<rdt4nn_sample>.allocate(capacity: max(samples.count, 1))
-        defer {
-            arena.deallocate()
-            tags.deallocate()
-            fields.deallocate()
-            cSamples.deallocate()
+        // One block holds the samples, fields, tags and strings (in that
+        // order, so that each part is aligned); a small batch lives on the
+        // stack (`withUnsafeTemporaryAllocation`), a large one on the heap.
+        let samplesBytes = MemoryLayout<rdt4nn_sample>.stride * max(samples.count, 1)
+        let fieldsBytes = MemoryLayout<rdt4nn_field>.stride * max(fieldCount, 1)
+        let tagsBytes = MemoryLayout<rdt4nn_tag>.stride * max(tagCount, 1)
+        let totalBytes = samplesBytes + fieldsBytes + tagsBytes + max(arenaSize, 1)
+        let alignment = max(MemoryLayout<rdt4nn_sample>.alignment, MemoryLayout<rdt4nn_field>.alignment, MemoryLayout<rdt4nn_tag>.alignment)
+        return withUnsafeTemporaryAllocation(byteCount: totalBytes, alignment: alignment) { block in
+            let base = block.baseAddress!
+            let cSamples = base.bindMemory(to: rdt4nn_sample.self, capacity: max(samples.count, 1))
+            let fields = (base + samplesBytes).bindMemory(to: rdt4nn_field.self, capacity: max(fieldCount, 1))
+            let tags = (base + samplesBytes + fieldsBytes).bindMemory(to: rdt4nn_tag.self, capacity: max(tagCount, 1))
+            let arena = (base + samplesBytes + fieldsBytes + tagsBytes).bindMemory(to: CChar.self, capacity: max(arenaSize, 1))
+            return fill(samples, cSamples: cSamples, fields: fields, tags: tags, arena: arena, body)
         }
+    }
+
+    /// Lays `samples` out in the given memory and calls `body`.
+    private static func fill<R>(
+        _ samples: [PluginSample],
+        cSamples: UnsafeMutablePointer<rdt4nn_sample>,
+        fields: UnsafeMutablePointer<rdt4nn_field>,
+        tags: UnsafeMutablePointer<rdt4nn_tag>,
+        arena: UnsafeMutablePointer<CChar>,
+        _ body: (UnsafePointer<rdt4nn_batch>) -> R
+    ) -> R {
         var used = 0
         /// Copies `text` and its NUL to the arena; returns where it starts.
         func intern(_ text: String) -> UnsafePointer<CChar> {
