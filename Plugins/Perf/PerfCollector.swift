@@ -51,6 +51,8 @@ final class PerfCollector: Collector {
     /// `<base>_enabled_ns` / `<base>_running_ns` of each opened event, made
     /// once so that a sample does not build its field names again.
     private var timeFieldNames: [(enabled: String, running: String)] = []
+    /// Scaled count of each event in the last interval (kept between collections).
+    private var values: [Double?] = []
     private var previous: [CounterReading] = []
     private var current: [CounterReading] = []
     /// Main pid of the counted container (0 for the host target).
@@ -333,8 +335,8 @@ final class PerfCollector: Collector {
         let slotCount = counters.slots.count
         var fields: [(key: String, value: PluginFieldValue)] = []
         fields.reserveCapacity(counters.events.count * 3 + 4)
-        var samples: [PluginSample] = []
-        var values = [Double?](repeating: nil, count: counters.events.count)
+        var rawSamples: [PluginSample] = []
+        if values.count != counters.events.count { values = [Double?](repeating: nil, count: counters.events.count) }
         for (index, event) in counters.events.enumerated() {
             let range = (index * slotCount)..<((index + 1) * slotCount)
             let delta = CounterMath.delta(previous: previous[range], current: current[range])
@@ -348,7 +350,7 @@ final class PerfCollector: Collector {
                     rawFields.append(("running_ns", .integer(Int64(clamping: delta.running))))
                 }
                 if !rawFields.isEmpty {
-                    samples.append(PluginSample(measurement: "perf_raw", tags: [("event", event.field)], fields: rawFields, timestampNanoseconds: timestamp))
+                    rawSamples.append(PluginSample(measurement: "perf_raw", tags: [("event", event.field)], fields: rawFields, timestampNanoseconds: timestamp))
                 }
                 continue
             }
@@ -358,11 +360,10 @@ final class PerfCollector: Collector {
                 fields.append((timeFieldNames[index].running, .integer(Int64(clamping: delta.running))))
             }
         }
-        fields += derived.fields(values)
-        if !fields.isEmpty {
-            samples.insert(PluginSample(measurement: "perf", fields: fields, timestampNanoseconds: timestamp), at: 0)
-        }
-        return samples
+        derived.append(to: &fields, values)
+        guard !fields.isEmpty else { return rawSamples }
+        let sample = PluginSample(measurement: "perf", fields: fields, timestampNanoseconds: timestamp)
+        return rawSamples.isEmpty ? [sample] : [sample] + rawSamples
     }
 
     // MARK: - System facts
@@ -455,16 +456,21 @@ struct DerivedInputs {
     /// ipc, cache_miss_rate, branch_miss_rate, stalled_cycles_percent where
     /// both inputs were counted this interval and the divisor is not 0.
     func fields(_ values: [Double?]) -> [(key: String, value: PluginFieldValue)] {
+        var fields: [(key: String, value: PluginFieldValue)] = []
+        append(to: &fields, values)
+        return fields
+    }
+
+    /// Appends the derived fields whose inputs have values (in place: no array per sample).
+    func append(to fields: inout [(key: String, value: PluginFieldValue)], _ values: [Double?]) {
         func ratio(_ numerator: Int?, _ denominator: Int?) -> Double? {
             guard let numerator, let denominator, let top = values[numerator], let bottom = values[denominator], bottom > 0 else { return nil }
             return top / bottom
         }
-        var fields: [(key: String, value: PluginFieldValue)] = []
         if let ipc = ratio(instructions, cycles) { fields.append(("ipc", .float(ipc))) }
         if let rate = ratio(cacheMisses, cacheReferences) { fields.append(("cache_miss_rate", .float(rate))) }
         if let rate = ratio(branchMisses, branches) { fields.append(("branch_miss_rate", .float(rate))) }
         if let share = ratio(stalls, cycles) { fields.append(("stalled_cycles_percent", .float(share * 100))) }
-        return fields
     }
 }
 
