@@ -132,7 +132,7 @@ final class DockerStatsCollector: Collector {
         let host: HostCPUTime
         let now: Int64
         do {
-            stats = try session.cgroup.read()
+            stats = try session.cgroup.read(pidsLimit: false)  // not reported
             network = try session.network?.read()
             host = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: window.endMonotonicNs)
             now = context.monotonicNanoseconds

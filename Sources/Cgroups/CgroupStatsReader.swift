@@ -133,9 +133,11 @@ public final class CgroupStatsReader {
     }
 
     /// Reads everything.
+    /// - Parameter pidsLimit: also read `pids.max` (one more file; a caller
+    ///   that does not report the limit passes false).
     /// - Throws: ``CgroupError/gone(path:)`` once the cgroup was removed.
-    public func read() throws(CgroupError) -> CgroupStats {
-        CgroupStats(cpu: try readCPU(), memory: try readMemory(), pids: try readPids(), blockIO: try readBlockIO())
+    public func read(pidsLimit: Bool = true) throws(CgroupError) -> CgroupStats {
+        CgroupStats(cpu: try readCPU(), memory: try readMemory(), pids: try readPids(limit: pidsLimit), blockIO: try readBlockIO())
     }
 
     // MARK: CPU
@@ -271,9 +273,9 @@ public final class CgroupStatsReader {
 
     // MARK: Pids
 
-    /// Reads the task count and limit.
-    public func readPids() throws(CgroupError) -> PidsStats {
-        PidsStats(current: try readUnsigned(pidsCurrent), limit: try readLimit(pidsMax))
+    /// Reads the task count and, unless `limit` is false, the limit.
+    public func readPids(limit: Bool = true) throws(CgroupError) -> PidsStats {
+        PidsStats(current: try readUnsigned(pidsCurrent), limit: limit ? try readLimit(pidsMax) : nil)
     }
 
     // MARK: Block I/O

@@ -175,6 +175,10 @@ import Testing
                     usageBytes: 52_428_800, limit: .unlimited, cacheBytes: 8_388_608, rssBytes: 41_943_040, swapBytes: 0,
                     inactiveFileBytes: 2_097_152))
         #expect(stats.pids == PidsStats(current: 3, limit: .limited(100)))
+        // Without the limit (dockerstats does not report it): one file fewer, the rest equal.
+        let withoutLimit = try CgroupStatsReader(location: location).read(pidsLimit: false)
+        #expect(withoutLimit.pids == PidsStats(current: 3, limit: nil))
+        #expect(withoutLimit.memory == stats.memory && withoutLimit.cpu == stats.cpu && withoutLimit.blockIO == stats.blockIO)
         #expect(stats.blockIO == BlockIOStats(readBytes: 1_048_577, writeBytes: 2_097_154, readOps: 13, writeOps: 24))
         let host = try HostStatReader(procRoot: TestSupport.fixtures + "/v2/proc", clockTicksPerSecond: 100).read()
         #expect(host == HostCPUTime(totalNanoseconds: 100_000 * 10_000_000, onlineCPUs: 4))
