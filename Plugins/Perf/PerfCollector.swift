@@ -58,6 +58,10 @@ final class PerfCollector: Collector {
     /// Main pid of the counted container (0 for the host target).
     private var countedPid: Int32 = 0
     private var goneSinceNs: Int64?
+    /// When collect last asked whether the counted process exists (monotonic ns).
+    private var aliveCheckedNs: Int64?
+    /// The least time between two such questions.
+    static let aliveCheckIntervalNs: Int64 = 250_000_000
     /// Events already reported as unsupported (reported once per instance).
     private var reportedUnsupported = Set<String>()
     private var reportedFallback = false
@@ -108,14 +112,21 @@ final class PerfCollector: Collector {
         if previous.count != current.count { previous = current }
         // Counting is enabled only while the target's tasks are on a CPU
         // (cgroup and per-task events alike): time enabled in the interval
-        // proves the process lived in it.  Only an interval without any asks
-        // whether it still exists, which spares a system call on every tick
-        // of a busy container; a process that ended after running gets its
-        // last interval reported, then RETRY.
-        if countedPid > 0, !Self.ranInInterval(previous: previous, current: current), kill(countedPid, 0) != 0, errno == ESRCH {
-            closeCounters()
-            goneSinceNs = window.endMonotonicNs
-            throw .retry("the container's process \(countedPid) exited; its perf counters are closed and reopen when the container runs again")
+        // proves the process lived in it.  Only after an interval without
+        // any, and at most every `aliveCheckIntervalNs`, does collect ask
+        // whether the process still exists -- not a system call on every
+        // tick.  A process that ended after running gets its last interval
+        // reported, then RETRY.  (The host stops sampling a container on
+        // Docker's `die` event first; this is the fallback.)
+        if countedPid > 0, !Self.ranInInterval(previous: previous, current: current),
+            aliveCheckedNs.map({ window.endMonotonicNs - $0 >= Self.aliveCheckIntervalNs }) ?? true
+        {
+            aliveCheckedNs = window.endMonotonicNs
+            if kill(countedPid, 0) != 0, errno == ESRCH {
+                closeCounters()
+                goneSinceNs = window.endMonotonicNs
+                throw .retry("the container's process \(countedPid) exited; its perf counters are closed and reopen when the container runs again")
+            }
         }
         let samples = makeSamples(counters: counters, timestamp: window.timestampNs)
         swap(&previous, &current)
@@ -319,6 +330,7 @@ final class PerfCollector: Collector {
     private func closeCounters() {
         counters?.close()
         counters = nil
+        aliveCheckedNs = nil
     }
 
     /// True when some counter was enabled for a while between the readings.
