@@ -10,8 +10,9 @@ import SystemSupport
 /// hands over at each tick.
 ///
 /// Compared with submitting one Dispatch block per collection, a job here is
-/// three integers appended to a ring under a mutex and one semaphore signal:
-/// no allocation per collection (the ring keeps its capacity).  The threads can run at real-time priority
+/// three integers appended to a ring under a mutex: no allocation per
+/// collection (the ring keeps its capacity), and a tick wakes at most one
+/// thread per CPU.  The threads can run at real-time priority
 /// (SCHED_FIFO, below the sampling thread), so a collection is not delayed by
 /// the busy containers it measures; a collection takes tens of microseconds.
 final class CollectWorkers: Sendable {
@@ -23,56 +24,90 @@ final class CollectWorkers: Sendable {
     }
 
     /// The jobs not yet taken, shared by the sampling thread and the workers.
+    ///
+    /// A worker takes jobs until the queue is empty before it sleeps, so a
+    /// tick wakes no more threads than there are CPUs to run them (each
+    /// wake-up of a sleeping thread costs the kernel more than a short
+    /// collection); a thread stuck in a slow call leaves the queue to the
+    /// others, and the next tick wakes idle ones for whatever is left.
     private final class JobQueue: Sendable {
         private struct State {
             var jobs: [Job] = []
             var head = 0
             var closing = false
+            /// Workers that are waiting (or about to) for a wake-up.
+            var idle = 0
+            /// Wake-ups given and not yet consumed.
+            var wakeupsInFlight = 0
+
+            mutating func pop() -> Job? {
+                guard head < jobs.count else { return nil }
+                let job = jobs[head]
+                head += 1
+                if head == jobs.count {
+                    jobs.removeAll(keepingCapacity: true)
+                    head = 0
+                }
+                return job
+            }
         }
 
         private let state = Mutex(State())
-        private let pending = DispatchSemaphore(value: 0)
+        private let wakeups = DispatchSemaphore(value: 0)
+        private let maximumWakeups: Int
 
-        /// Appends a job and wakes one worker; false once closed.
-        func put(_ job: Job) -> Bool {
-            let accepted = state.withLock { state -> Bool in
-                guard !state.closing else { return false }
-                state.jobs.append(job)
-                return true
-            }
-            if accepted { pending.signal() }
-            return accepted
+        init(maximumWakeups: Int) {
+            self.maximumWakeups = max(1, maximumWakeups)
         }
 
-        /// Waits for the next job; nil when the queue is closed and empty.
+        /// Appends jobs and wakes up to `maximumWakeups` idle workers; false
+        /// once closed.
+        func put(indices: [Int], tickNs: Int64, realtimeNs: Int64) -> Bool {
+            let wake = state.withLock { state -> Int? in
+                guard !state.closing else { return nil }
+                for index in indices { state.jobs.append(Job(index: index, tickNs: tickNs, realtimeNs: realtimeNs)) }
+                let queued = state.jobs.count - state.head
+                let wake = max(0, min(queued, state.idle - state.wakeupsInFlight, maximumWakeups - state.wakeupsInFlight))
+                state.wakeupsInFlight += wake
+                return wake
+            }
+            guard let wake else { return false }
+            for _ in 0..<wake { wakeups.signal() }
+            return true
+        }
+
+        /// The next job, waiting when there is none; nil when the queue is
+        /// closed and empty.
         func take() -> Job? {
             while true {
-                pending.wait()
-                let (job, closing) = state.withLock { state -> (Job?, Bool) in
-                    guard state.head < state.jobs.count else { return (nil, state.closing) }
-                    let job = state.jobs[state.head]
-                    state.head += 1
-                    if state.head == state.jobs.count {
-                        state.jobs.removeAll(keepingCapacity: true)
-                        state.head = 0
-                    }
-                    return (job, state.closing)
+                let next = state.withLock { state -> (job: Job?, exit: Bool) in
+                    if let job = state.pop() { return (job, false) }
+                    if state.closing { return (nil, true) }
+                    state.idle += 1
+                    return (nil, false)
                 }
-                if let job { return job }
-                if closing { return nil }
+                if let job = next.job { return job }
+                if next.exit { return nil }
+                wakeups.wait()
+                state.withLock { state in
+                    state.idle -= 1
+                    state.wakeupsInFlight -= 1
+                }
             }
         }
 
-        /// Refuses new jobs and wakes `waiters` threads so that each finds
-        /// the queue closed once the queued jobs are taken.  False when it
-        /// was closed already.
-        func close(waking waiters: Int) -> Bool {
-            let wasClosing = state.withLock { state -> Bool in
-                defer { state.closing = true }
-                return state.closing
+        /// Refuses new jobs and wakes every idle worker so that each ends
+        /// once the queued jobs are taken.  False when it was closed already.
+        func close() -> Bool {
+            let wake = state.withLock { state -> Int? in
+                guard !state.closing else { return nil }
+                state.closing = true
+                let wake = max(0, state.idle - state.wakeupsInFlight)
+                state.wakeupsInFlight += wake
+                return wake
             }
-            guard !wasClosing else { return false }
-            for _ in 0..<waiters { pending.signal() }
+            guard let wake else { return false }
+            for _ in 0..<wake { wakeups.signal() }
             return true
         }
     }
@@ -92,7 +127,8 @@ final class CollectWorkers: Sendable {
     ///   the default policy).  Without the privilege the threads keep the
     ///   default policy.
     init(count: Int = CollectWorkers.defaultCount, realtimePriority: Int32?, run: @escaping @Sendable (Job) -> Void) {
-        let jobs = JobQueue()
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let jobs = JobQueue(maximumWakeups: max(1, online))
         threads = (0..<max(1, count)).map { number in
             POSIXThread(name: "rdt4nn-collect\(number)") {
                 if let realtimePriority { CollectWorkers.raisePriority(realtimePriority) }
@@ -102,17 +138,19 @@ final class CollectWorkers: Sendable {
         self.jobs = jobs
     }
 
-    /// Queues a job; it runs on the first free thread.  Ignored after
-    /// ``shutdown()``.
+    /// Queues the collections of one tick; each runs on the first free
+    /// thread.  Ignored after ``shutdown()``.
     /// - Returns: false when the pool is shut down.
     @discardableResult
-    func submit(_ job: Job) -> Bool { jobs.put(job) }
+    func submit(indices: [Int], tickNs: Int64, realtimeNs: Int64) -> Bool {
+        jobs.put(indices: indices, tickNs: tickNs, realtimeNs: realtimeNs)
+    }
 
     /// Lets the threads finish the queued jobs, then ends them.  Idempotent.
     /// - Parameter join: wait until every thread has ended; pass false when
     ///   a collection may hang (its thread then ends whenever it returns).
     func shutdown(join: Bool) {
-        guard jobs.close(waking: threads.count) else { return }
+        guard jobs.close() else { return }
         guard join else { return }
         for thread in threads { thread.join() }
     }

@@ -285,7 +285,7 @@ public final class Sampler: Sendable {
                 }
                 return due
             }
-            for index in due { dispatch(index, tickNs: deadline.map { min($0, tickNs) } ?? tickNs, realtimeNs: realtimeNs) }
+            if !due.isEmpty { dispatch(due, tickNs: deadline.map { min($0, tickNs) } ?? tickNs, realtimeNs: realtimeNs) }
             if tickNs >= nextInternalNs {
                 emitInternalCounters(realtimeNs: realtimeNs)
                 nextInternalNs = tickNs + internalIntervalNs
@@ -293,10 +293,12 @@ public final class Sampler: Sendable {
         }
     }
 
-    private func dispatch(_ index: Int, tickNs: Int64, realtimeNs: Int64) {
+    private func dispatch(_ indices: [Int], tickNs: Int64, realtimeNs: Int64) {
         guard let workers = state.withLock({ $0.workers }) else { return }
-        inFlight.enter()
-        if !workers.submit(.init(index: index, tickNs: tickNs, realtimeNs: realtimeNs)) { inFlight.leave() }
+        for _ in indices { inFlight.enter() }
+        if !workers.submit(indices: indices, tickNs: tickNs, realtimeNs: realtimeNs) {
+            for _ in indices { inFlight.leave() }
+        }
     }
 
     /// Runs one collection on a collect thread.
