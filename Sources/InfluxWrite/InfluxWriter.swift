@@ -225,7 +225,8 @@ public final class InfluxWriter {
         if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         if settings.gzip && !body.isEmpty {
             do {
-                request.body = try Gzip.compress(body, level: 1)
+                // Large bodies (a backlog, an upload) are compressed on every CPU.
+                request.body = try Gzip.compress(body, level: 1, parts: Gzip.onlineCPUs)
             } catch {
                 throw InfluxWriteError(.fatal, "cannot compress the request: \(error)")
             }

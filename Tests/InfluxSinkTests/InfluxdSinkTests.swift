@@ -45,6 +45,21 @@ struct InfluxdSinkTests {
         }
     }
 
+    @Test func aLargeBatchCompressedInPartsIsWrittenWhole() throws {
+        // 20,000 points make a body of several MB: compressed as one gzip
+        // member per CPU, which influxd must read as one stream.
+        let influxd = try InfluxdProcess()
+        defer { influxd.stop() }
+        let sink = try TestSupport.sink([("url", .string(influxd.baseURL)), ("database", .string("rdt_big")), ("gzip", .bool(true))])
+        try sink.start()
+        defer { sink.destroy() }
+        let outcome = try sink.write(TestSupport.samples(0..<20_000))
+        #expect(outcome.status == .ok, "\(outcome.message ?? "")")
+        #expect(outcome.processedCount == 20_000)
+        try sink.flush()
+        #expect(try influxd.count("seq", in: "perf", database: "rdt_big") == 20_000)
+    }
+
     @Test func outageWithThePipelineLosesNothingAndSpoolsBeyondTheBuffer() throws {
         let influxd = try InfluxdProcess()
         defer { influxd.stop() }
