@@ -37,7 +37,7 @@ final class InfluxSink: Sink {
                         "description": "API token sent as 'Authorization: Token <token>' (version 2; version 1 against InfluxDB 2.x). Never logged. The db block's 'password' (or 'token') key when version is 2."},
               "retention_policy": {"type": "string",
                                    "description": "Version 1: retention policy to write into (default: the database's default)."},
-              "gzip": {"type": "boolean", "default": true, "description": "Compress request bodies (Content-Encoding: gzip)."},
+              "gzip": {"type": "boolean", "description": "Compress request bodies (Content-Encoding: gzip). Default: on, except for a server on this machine (localhost, 127.0.0.0/8, ::1), where compression would only cost CPU time on both ends of the measured host."},
               "timeout_ms": {"type": "integer", "default": 5000, "minimum": 1, "maximum": 600000,
                              "description": "Connect and total timeout of each HTTP request, in milliseconds."},
               "create_database": {"type": "boolean", "default": true,
@@ -59,9 +59,10 @@ final class InfluxSink: Sink {
         guard let version = InfluxSettings.APIVersion(rawValue: Int(versionNumber)) else {
             throw .config("'version' must be 1 or 2, not \(versionNumber)")
         }
+        let url = try context.string("url") ?? ""
         settings = InfluxSettings(
             version: version,
-            url: try context.string("url") ?? "",
+            url: url,
             database: try context.string("database"),
             bucket: try context.string("bucket"),
             org: try context.string("org"),
@@ -69,7 +70,7 @@ final class InfluxSink: Sink {
             password: try context.string("password"),
             token: try context.string("token"),
             retentionPolicy: try context.string("retention_policy"),
-            gzip: try context.bool("gzip") ?? true,
+            gzip: try context.bool("gzip") ?? InfluxSettings.defaultGzip(url: url),
             timeoutMilliseconds: Int(clamping: try context.integer("timeout_ms") ?? 5_000),
             createDatabase: try context.bool("create_database") ?? true
         )

@@ -98,6 +98,31 @@ public struct InfluxSettings: Sendable, Equatable {
         return "no credentials"
     }
 
+    /// True when ``url`` names this machine: `localhost`, 127.0.0.0/8 or `::1`.
+    ///
+    /// Compression is off by default for such a server: it would save only a
+    /// copy through the loopback device while costing CPU time (and cache) on
+    /// both ends -- on the very machine whose contention a run measures.
+    public var isLoopback: Bool {
+        let afterScheme = url.drop { $0 != "/" }.dropFirst(2)
+        let authority = afterScheme.prefix { $0 != "/" }.lowercased()
+        let host: Substring
+        if authority.hasPrefix("[") {
+            host = authority.dropFirst().prefix { $0 != "]" }
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The `gzip` setting when the configuration leaves it out: on, except
+    /// for a server on this machine (see ``isLoopback``).
+    public static func defaultGzip(url: String) -> Bool {
+        !InfluxSettings(url: url).isLoopback
+    }
+
     /// Checks the settings; the message names the offending key.
     /// - Throws: ``InfluxWriteError`` of kind `.config`.
     public func validate() throws(InfluxWriteError) {

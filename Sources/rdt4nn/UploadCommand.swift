@@ -32,7 +32,8 @@ struct UploadCommand: ParsableCommand {
             .option("version", valueName: "1|2", help: "Write API version (default: 2 with --bucket/--org, else 1)."),
             .option("batch-size", valueName: "lines", help: "Lines per request.", default: "5000"),
             .option("timeout-ms", valueName: "ms", help: "Timeout of each request.", default: "5000"),
-            .flag("no-gzip", help: "Send request bodies uncompressed."),
+            .flag("gzip", help: "Compress request bodies (the default unless the server is on this machine)."),
+            .flag("no-gzip", help: "Send request bodies uncompressed (the default for localhost, 127.0.0.0/8, ::1)."),
             .flag("no-create-database", help: "Version 1: fail when the database does not exist instead of creating it."),
         ]
     )
@@ -50,9 +51,13 @@ struct UploadCommand: ParsableCommand {
             version = number == 2 ? .v2 : .v1
         }
         let username = arguments.value("username")
+        if arguments.flag("gzip") && arguments.flag("no-gzip") {
+            throw UsageError("--gzip and --no-gzip contradict each other; give one")
+        }
+        let url = arguments.value("to") ?? ""
         settings = InfluxSettings(
             version: version,
-            url: arguments.value("to") ?? "",
+            url: url,
             database: arguments.value("database"),
             bucket: arguments.value("bucket"),
             org: arguments.value("org"),
@@ -60,7 +65,7 @@ struct UploadCommand: ParsableCommand {
             password: arguments.value("password") ?? (username != nil ? environment("INFLUX_PASSWORD") : nil),
             token: arguments.value("token") ?? (username == nil ? environment("INFLUX_TOKEN") : nil),
             retentionPolicy: arguments.value("retention-policy"),
-            gzip: !arguments.flag("no-gzip"),
+            gzip: arguments.flag("no-gzip") ? false : arguments.flag("gzip") || InfluxSettings.defaultGzip(url: url),
             timeoutMilliseconds: try arguments.integer("timeout-ms", in: 1...600_000, default: 5_000),
             createDatabase: !arguments.flag("no-create-database")
         )

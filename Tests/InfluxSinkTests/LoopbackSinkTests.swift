@@ -44,12 +44,25 @@ struct LoopbackSinkTests {
         }
     }
 
+    @Test func withoutAGzipKeyALoopbackServerGetsPlainBodies() throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let sink = try TestSupport.sink([("url", .string(server.baseURL)), ("database", .string("plain"))])
+        defer { sink.destroy() }
+        try sink.start()
+        let samples = TestSupport.samples(0..<10)
+        #expect(try sink.write(samples).status == .ok)
+        let write = try #require(server.writes.first)
+        #expect(write.header("Content-Encoding") == nil)
+        #expect(write.lines == (try expectedLines(samples)))
+    }
+
     @Test func v2RequestsCarryTokenGzipOrgBucketAndTheExactLines() throws {
         let server = try Self.server()
         defer { server.stop() }
         let sink = try TestSupport.sink([
             ("version", .integer(2)), ("url", .string(server.baseURL + "/")), ("bucket", .string("rdt bucket/x")),
-            ("org", .string("my org&co")), ("token", .string("tok-123=")),
+            ("org", .string("my org&co")), ("token", .string("tok-123=")), ("gzip", .bool(true)),
         ])
         defer { sink.destroy() }
         try sink.start()
@@ -312,6 +325,17 @@ struct InfluxWriteUnitTests {
         #expect(LineScanner.fieldType(of: Array("u".utf8), in: line) == "unsigned")
         #expect(LineScanner.fieldType(of: Array("x".utf8), in: line) == "float")
         #expect(LineScanner.fieldType(of: Array("d".utf8), in: line) == nil)
+    }
+
+    @Test func gzipIsOnByDefaultExceptForAServerOnThisMachine() {
+        for url in ["http://127.0.0.1:8086", "http://localhost", "HTTP://LocalHost:8086/prefix", "http://127.3.2.1:1", "http://[::1]:8086", "http://[0:0:0:0:0:0:0:1]"] {
+            #expect(InfluxSettings(url: url).isLoopback, "\(url)")
+            #expect(!InfluxSettings.defaultGzip(url: url), "\(url)")
+        }
+        for url in ["http://10.0.0.1:8086", "https://influx.example.com", "http://127.0.0.1.example.com:8086", "http://localhost.example.com", "http://[::2]:8086", "http://128.0.0.1"] {
+            #expect(!InfluxSettings(url: url).isLoopback, "\(url)")
+            #expect(InfluxSettings.defaultGzip(url: url), "\(url)")
+        }
     }
 
     @Test func settingsAreCheckedWithMessagesNamingTheKey() {
