@@ -1,62 +1,119 @@
 #!/bin/sh
 # overhead.sh — the host's own CPU cost while sampling: 8 containers at 20 Hz
-# (50 ms) with dockerstats and perf for SECONDS (default 60), release build.
-# Reports rdt4nn's CPU time (utime+stime of the process, all threads) as a
-# percentage of one core over the run (goal <= 1 %), and, side by side in the
-# same run conditions, what the original approach costs: one `perf stat -I 50
-# -G <cgroup> -a` subprocess per container for the same software events.
-# Usage: bench/overhead.sh [SECONDS]   (needs dockerd, the rdt4nn/* images and perf)
+# (50 ms) with dockerstats and perf for SECONDS (default 60), release build,
+# samples to the file sink.  Goal: <= 1 % of one core.
+#
+# For every run it reports rdt4nn's CPU time (user + system, all threads,
+# including the kernel's work of reading cgroup files and perf counters):
+#   whole run    from the process's rusage: start-up (plugins, docker create),
+#                sampling, stopping and removing the containers;
+#   steady state the sum of every thread's run time (/proc/PID/task/*/schedstat)
+#                over the middle of the run, from 10 s after the start to 5 s
+#                before the end, with the share of each thread.
+# WORKLOAD=idle (default: the containers sleep) or busy (they spin: the CPUs
+# never idle, as in a real busy-neighbour run).
+#
+# Side by side in the same conditions:
+#   - BASELINE=DIR (optional): DIR/rdt4nn and DIR/plugins of another build,
+#     run alternately with this one, ROUNDS times each (default 2), medians
+#     and the ratio printed;
+#   - the originals' approach: one `perf stat -I 50 -G <cgroup> -a` subprocess
+#     per container for the four software events, 20 s (needs perf).
+# Usage: [WORKLOAD=idle|busy] [BASELINE=DIR] [ROUNDS=N] bench/overhead.sh [SECONDS]
+#        (needs dockerd and the rdt4nn/* images)
 set -eu
 cd "$(dirname "$0")/.."
 DURATION="${1:-60}"
+WORKLOAD="${WORKLOAD:-idle}"
+ROUNDS="${ROUNDS:-2}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
-TICKS="$(getconf CLK_TCK)"
 bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: true, perf: true}" 0 1 > "$WORK/overhead.yaml"
+if [ "$WORKLOAD" = busy ]; then
+    sed -i 's|args: \["sleep", "100000"\]|image: rdt4nn/spin, args: []|; s|image: rdt4nn/busybox, ||' "$WORK/overhead.yaml"
+fi
 
-"$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results" "$WORK/overhead.yaml" &
-PID=$!
-# The process's CPU time just before it exits (fields 14, 15 of /proc/PID/stat).
-LAST=0
-START=""
-while kill -0 "$PID" 2>/dev/null; do
-    STAT="$(cat /proc/$PID/stat 2>/dev/null || true)"
-    [ -n "$STAT" ] && LAST="$(echo "$STAT" | awk '{print $14 + $15}')"
-    # Containers are up a second after the start: time the perf stat comparison against them.
-    if [ -z "$START" ] && [ "$(docker ps -q --filter label=rdt4nn.container=c7 | wc -l)" -gt 0 ]; then
-        START=1
-        IDS="$(docker ps -q --no-trunc --filter label=rdt4nn.container)"
-        python3 - "$WORK/perfstat.txt" $IDS <<'PY' &
-import resource, subprocess, sys, time
-out, ids = sys.argv[1], sys.argv[2:]
-seconds = 20
+python3 - "$WORK" "$BIN/rdt4nn" "$WORK/plugins" "${BASELINE:-}" "$ROUNDS" "$DURATION" <<'PY'
+import json, os, resource, shutil, subprocess, sys, time
+work, binary, plugins, baseline, rounds, duration = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+variants = [("this build", binary, plugins)]
+if baseline:
+    variants.insert(0, ("baseline", os.path.join(baseline, "rdt4nn"), os.path.join(baseline, "plugins")))
+
+def threads(pid):
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            name = open("/proc/%d/task/%s/comm" % (pid, tid)).read().strip()
+            out[tid] = (name, int(open("/proc/%d/task/%s/schedstat" % (pid, tid)).read().split()[0]))
+        except OSError:
+            pass
+    return out
+
+def run(label, rdt4nn, plugin_dir):
+    results = os.path.join(work, "results")
+    shutil.rmtree(results, ignore_errors=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen([rdt4nn, "run", "--quiet", "--plugins", plugin_dir, "--results", results, os.path.join(work, "overhead.yaml")],
+                               stderr=subprocess.DEVNULL)
+    time.sleep(10)
+    first, t0 = threads(process.pid), time.monotonic()
+    time.sleep(max(1.0, duration - 15))
+    last, t1 = threads(process.pid), time.monotonic()
+    process.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    run_dir = os.path.join(results, os.listdir(results)[0])
+    meta = json.load(open(os.path.join(run_dir, "metadata.json")))
+    wall = (meta["end_wall_ns"] - meta["start_wall_ns"]) / 1e9
+    collections = sum(c["collections"] for c in meta["collectors"])
+    shares = {}
+    for tid, (name, ns) in last.items():
+        if tid in first:
+            key = name.rstrip("0123456789")
+            shares[key] = shares.get(key, 0) + ns - first[tid][1]
+    steady = sum(shares.values()) / 1e9 / (t1 - t0)
+    print("%-10s whole run %.3f s CPU / %.1f s = %.2f %% of one core (%.1f us per collection, %d collections); "
+          "steady state %.2f %% [%s]" % (label, cpu, wall, 100 * cpu / wall, 1e6 * cpu / max(1, collections), collections, 100 * steady,
+          ", ".join("%s %.2f" % (k, 100 * v / 1e9 / (t1 - t0)) for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))), flush=True)
+    return 100 * cpu / wall, 100 * steady
+
+figures = {}
+for _ in range(rounds if baseline else 1):
+    for label, rdt4nn, plugin_dir in variants:
+        figures.setdefault(label, []).append(run(label, rdt4nn, plugin_dir))
+median = lambda values: sorted(values)[len(values) // 2]
+for label in figures:
+    whole, steady = median([f[0] for f in figures[label]]), median([f[1] for f in figures[label]])
+    line = "%-10s median: whole run %.2f %%, steady state %.2f %% of one core" % (label, whole, steady)
+    if baseline and label != "baseline":
+        base = figures["baseline"]
+        line += " (%.2fx and %.2fx of the baseline)" % (whole / median([f[0] for f in base]), steady / median([f[1] for f in base]))
+    print(line)
+PY
+
+# The originals' approach, for scale: perf stat per container against running containers.
+if command -v perf >/dev/null; then
+    "$BIN/rdt4nn" run --quiet --plugins "$WORK/plugins" --results "$WORK/results-perfstat" "$WORK/overhead.yaml" 2>/dev/null &
+    PID=$!
+    sleep 5
+    IDS="$(docker ps -q --no-trunc --filter label=rdt4nn.container)"
+    python3 - $IDS <<'PY'
+import resource, subprocess, sys
+ids, seconds = sys.argv[1:], 20
 procs = [subprocess.Popen(["perf", "stat", "-I", "50", "-x,", "-e", "task-clock,context-switches,cpu-migrations,page-faults",
                            "-G", "docker/" + i, "-a", "-o", "/dev/null", "sleep", str(seconds)]) for i in ids]
 for p in procs:
     p.wait()
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = u.ru_utime + u.ru_stime
-intervals = len(ids) * seconds / 0.05
-open(out, "w").write("perf stat -I 50 -G <cgroup> -a, one subprocess per container (%d), %d s: %.2f s CPU = %.1f us CPU per container-interval\n"
-                     % (len(ids), seconds, cpu, 1e6 * cpu / intervals))
+print("perf stat -I 50 -G <cgroup> -a, one subprocess per container (%d), %d s: %.2f s CPU = %.2f %% of one core, %.1f us CPU per container-interval"
+      % (len(ids), seconds, cpu, 100 * cpu / seconds, 1e6 * cpu / (len(ids) * seconds / 0.05)))
 PY
-    fi
-    sleep 0.5
-done
-wait "$PID" || true
-python3 - "$WORK" "$LAST" "$TICKS" "$DURATION" <<'PY'
-import json, os, sys
-work, ticks_used, hz, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-results = os.path.join(work, "results")
-run = os.listdir(results)[0]
-m = json.load(open(os.path.join(results, run, "metadata.json")))
-wall = (m["end_wall_ns"] - m["start_wall_ns"]) / 1e9
-collections = sum(c["collections"] for c in m["collectors"])
-cpu = ticks_used / hz
-print("rdt4nn: %.2f s CPU over %.1f s of run = %.2f %% of one core; %d collections (%.1f us CPU per container-sample, all included)"
-      % (cpu, wall, 100 * cpu / wall, collections, 1e6 * cpu / max(1, collections)))
-PY
-wait
-cat "$WORK/perfstat.txt" 2>/dev/null || echo "perf stat comparison: not run (perf missing or containers not seen)"
+    kill -INT "$PID" 2>/dev/null || true
+    wait "$PID" || true
+else
+    echo "perf stat comparison: not run (perf missing)"
+fi
