@@ -88,6 +88,9 @@ public final class KernelReadBuffer {
 
     deinit { storage.deallocate() }
 
+    /// Below this many bytes a short read of a multi-record file is its end.
+    static let shortReadEndBytes = 2048
+
     /// Reads all of `file` from offset 0 and passes the bytes (valid during
     /// `body` only) to `body`.
     public func read<R>(_ file: KernelFile, _ body: (KernelBytes) throws(CgroupError) -> R) throws(CgroupError) -> R {
@@ -101,7 +104,10 @@ public final class KernelReadBuffer {
                 throw .from(errno: errno, path: file.path)
             }
             filled += count
-            if count == 0 || (file.isSingleRecord && count < wanted) { break }
+            // A seq_file read returns whole records until its one-page
+            // buffer would overflow: a short read under half a page is the
+            // end for files whose records are a few hundred bytes (net/dev).
+            if count == 0 || (count < wanted && (file.isSingleRecord || filled < Self.shortReadEndBytes)) { break }
         }
         let bytes = UnsafeBufferPointer(start: storage.baseAddress!.assumingMemoryBound(to: UInt8.self), count: filled)
         return try body(bytes)

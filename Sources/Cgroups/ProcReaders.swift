@@ -47,7 +47,7 @@ public final class NetworkDeviceReader {
         path = "\(procRoot)/\(pid)/net/dev"
         self.excluded = excluded
         excludedBytes = excluded.map { Array($0.utf8) }
-        // net/dev is one record per interface: never treat a short read as the end.
+        // net/dev is one record per interface: a short read is the end only while under half a page (KernelReadBuffer).
         guard let file = try KernelFile.openIfPresent(path, singleRecord: false) else { throw .gone(path: path) }
         self.file = file
     }
