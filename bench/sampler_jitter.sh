@@ -39,10 +39,14 @@ for run in sorted(os.listdir(root)):
     s = m.get("sampler", {})
     cols = [c for c in m["collectors"] if c["instance"] != "host"]
     skipped = sum(c["skipped_ticks"] for c in cols)
+    busy = sum(c.get("skipped_while_busy", 0) for c in cols)
+    late = sum(c.get("skipped_sampler_late", 0) for c in cols)
+    longest = max([c.get("max_collect_time_ns", 0) for c in cols] or [0]) / 1e6
     overruns = sum(c["overruns"] for c in cols)
     collections = sum(c["collections"] for c in cols)
     per = sum(c["collect_time_ns"] for c in cols) / max(1, collections) / 1000
-    print("%-10s ticks=%d lateness p50=%.3f ms p99=%.3f ms max=%.3f ms; %d instances, %d collections, %.1f us/collect, skipped=%d overruns=%d"
+    print("%-10s ticks=%d lateness p50=%.3f ms p99=%.3f ms max=%.3f ms; %d instances, %d collections, %.1f us/collect, longest %.2f ms; "
+          "skipped=%d (previous call still running %d, sampler late %d) overruns=%d"
           % (m["benchmark_name"], s.get("ticks", 0), s.get("lateness_p50_ns", 0) / 1e6, s.get("lateness_p99_ns", 0) / 1e6,
-             s.get("lateness_max_ns", 0) / 1e6, len(cols), collections, per, skipped, overruns))
+             s.get("lateness_max_ns", 0) / 1e6, len(cols), collections, per, longest, skipped, busy, late, overruns))
 PY
