@@ -832,7 +832,17 @@ public final class BenchmarkRunner {
             monotonicNs: now, wallNs: HostClock.realtimeNanoseconds(), detail: detail)
     }
 
+    /// The plugins of the run with their files' sha256, hashed once per run
+    /// (metadata.json and `benchmark_meta` both carry it).
     private var pluginsJSON: JSONValue {
+        if let pluginsJSONCache { return pluginsJSONCache }
+        let value = Self.pluginsJSON(plugins)
+        pluginsJSONCache = value
+        return value
+    }
+    private var pluginsJSONCache: JSONValue?
+
+    private static func pluginsJSON(_ plugins: [String: PluginDescriptor]) -> JSONValue {
         .array(plugins.values.sorted { $0.id < $1.id }.map { plugin in
             .object([
                 ("id", .string(plugin.id)), ("kind", .string(plugin.kind.rawValue)), ("version", .string(plugin.version)),
