@@ -12,9 +12,7 @@ import SystemSupport
 /// Compared with submitting one Dispatch block per collection, a job here is
 /// three integers appended to a ring under a mutex: no allocation per
 /// collection (the ring keeps its capacity), and a tick wakes at most one
-/// thread per CPU.  The threads can run at real-time priority
-/// (SCHED_FIFO, below the sampling thread), so a collection is not delayed by
-/// the busy containers it measures; a collection takes tens of microseconds.
+/// thread per CPU.
 final class CollectWorkers: Sendable {
     /// One collection to run: the instance's slot and the tick.
     struct Job: Sendable {
@@ -122,16 +120,28 @@ final class CollectWorkers: Sendable {
         return min(16, max(4, 2 * max(1, online)))
     }
 
+    /// How the collect threads are scheduled.
+    enum Priority: Sendable {
+        /// The default policy, as created.
+        case inherited
+        /// The default policy with this nice value (lower runs first);
+        /// unchanged without the privilege.
+        case nice(Int32)
+        /// SCHED_FIFO at this priority, else nice −10.
+        case realtime(Int32)
+    }
+
     /// Starts `count` threads that call `run` for each job.
-    /// - Parameter realtimePriority: SCHED_FIFO priority to ask for (nil:
-    ///   the default policy).  Without the privilege the threads keep the
-    ///   default policy.
-    init(count: Int = CollectWorkers.defaultCount, realtimePriority: Int32?, run: @escaping @Sendable (Job) -> Void) {
+    init(count: Int = CollectWorkers.defaultCount, priority: Priority, run: @escaping @Sendable (Job) -> Void) {
         let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let jobs = JobQueue(maximumWakeups: max(1, online))
         threads = (0..<max(1, count)).map { number in
             POSIXThread(name: "rdt4nn-collect\(number)") {
-                if let realtimePriority { CollectWorkers.raisePriority(realtimePriority) }
+                switch priority {
+                case .inherited: break
+                case .nice(let value): CollectWorkers.setNice(value)
+                case .realtime(let value): CollectWorkers.raisePriority(value)
+                }
                 while let job = jobs.take() { run(job) }
             }
         }
@@ -161,7 +171,12 @@ final class CollectWorkers: Sendable {
         var parameters = sched_param()
         parameters.sched_priority = priority
         if pthread_setschedparam(pthread_self(), SCHED_FIFO, &parameters) == 0 { return }
+        setNice(-10)
+    }
+
+    /// The calling thread's nice value (ignored without the privilege).
+    static func setNice(_ value: Int32) {
         // On Linux, PRIO_PROCESS with who 0 changes the calling thread only (nice is per thread).
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, value)
     }
 }

@@ -196,7 +196,7 @@ public final class Sampler: Sendable {
             return state.running
         }
         guard !alreadyRunning else { return }
-        let workers = CollectWorkers(realtimePriority: Self.collectPriority) { [self] job in
+        let workers = CollectWorkers(priority: Self.collectPriority) { [self] job in
             collect(job)
         }
         state.withLock { $0.workers = workers }
@@ -252,17 +252,17 @@ public final class Sampler: Sendable {
 
     /// The sampling thread wakes on time even when every core is busy: it
     /// runs SCHED_FIFO (it sleeps nearly all the time and only hands work to
-    /// the collect threads), one level above them so that a tick is never
-    /// late behind a running collection.  The collect threads run SCHED_FIFO
-    /// too, at the lowest real-time priority: a collection takes tens of
-    /// microseconds and must not wait behind the busy containers it measures
-    /// (with the default policy a woken collect thread could wait a whole
-    /// scheduler slice of a neighbour and miss a 10 ms tick).  The kernel's
-    /// real-time throttling (`sched_rt_runtime_us`) still bounds a collector
-    /// that spins.  Without the privilege both keep the default policy with
-    /// a raised nice value.
-    private static let samplingPriority: Int32 = 2
-    private static let collectPriority: Int32 = 1
+    /// the collect threads); without the privilege, nice −10.
+    ///
+    /// The collect threads run at nice −10 under the default policy, not
+    /// real-time: a woken real-time thread that cannot preempt the sampling
+    /// thread is pushed to another CPU at once, and on an idle host every
+    /// tick then woke a halted CPU through an inter-processor interrupt --
+    /// measured at 1.4x the CPU time (bench/overhead.sh, idle containers).
+    /// nice −10 gives a woken collection ten times a neighbour's share, which
+    /// kept every 10 ms tick with the other core busy (bench/sampler_jitter.sh).
+    private static let samplingPriority: Int32 = 1
+    private static let collectPriority = CollectWorkers.Priority.nice(-10)
 
     private func loop() {
         CollectWorkers.raisePriority(Self.samplingPriority)

@@ -10,7 +10,7 @@ import Testing
     @Test func everyJobRunsOnceEvenWhenOneIsStuck() {
         let ran = Mutex<[Int: Int64]>([:])
         let release = Mutex(false)
-        let workers = CollectWorkers(count: 4, realtimePriority: nil) { job in
+        let workers = CollectWorkers(count: 4, priority: .inherited) { job in
             if job.index == 0 {
                 // Stuck until released (a collector blocked in a system call).
                 while !release.withLock({ $0 }) { Sampler.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + 1_000_000) }
@@ -44,7 +44,7 @@ import Testing
 
     @Test func shutdownRunsWhatWasQueued() {
         let count = Mutex(0)
-        let workers = CollectWorkers(count: 2, realtimePriority: nil) { _ in
+        let workers = CollectWorkers(count: 2, priority: .inherited) { _ in
             Sampler.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + 2_000_000)
             count.withLock { $0 += 1 }
         }
