@@ -258,7 +258,7 @@ public final class Sampler: Sendable {
     /// real-time: a woken real-time thread that cannot preempt the sampling
     /// thread is pushed to another CPU at once, and on an idle host every
     /// tick then woke a halted CPU through an inter-processor interrupt --
-    /// measured at 1.4x the CPU time (bench/overhead.sh, idle containers).
+    /// 1.1x the CPU time of nice −10 (bench/overhead.sh, idle containers).
     /// nice −10 gives a woken collection ten times a neighbour's share, which
     /// kept every 10 ms tick with the other core busy (bench/sampler_jitter.sh).
     private static let samplingPriority: Int32 = 1
