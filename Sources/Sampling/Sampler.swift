@@ -258,8 +258,10 @@ public final class Sampler: Sendable {
     /// real-time: a woken real-time thread that cannot preempt the sampling
     /// thread is pushed to another CPU at once, and on an idle host every
     /// tick then woke a halted CPU through an inter-processor interrupt --
-    /// 1.1x the CPU time of nice −10 (bench/overhead.sh, idle containers).
-    /// nice −10 gives a woken collection ten times a neighbour's share, which
+    /// 1.1x (idle containers) to 1.35x (busy) the CPU time of nice −10
+    /// (bench/overhead.sh).
+    /// nice −10 gives a woken collection about nine times the CPU share of a
+    /// default neighbour (CFS weight 9548 vs 1024), which
     /// kept every 10 ms tick with the other core busy (bench/sampler_jitter.sh).
     private static let samplingPriority: Int32 = 1
     private static let collectPriority = CollectWorkers.Priority.nice(-10)
