@@ -296,8 +296,9 @@ public final class BenchmarkRunner {
         let console = self.console
         pipeline = Pipeline(sinks: lanes, log: { console.warning($0) })
         let pipeline = self.pipeline
-        sampler = Sampler(log: pluginLog, emitInternal: { [benchmarkID] samples in
-            pipeline?.submit(samples.map { Self.tagged($0, benchmarkID: benchmarkID, container: nil, collector: "rdt4nn") })
+        let internalTags = Self.hostTags(benchmarkID: benchmarkID, container: nil, collector: "rdt4nn")
+        sampler = Sampler(log: pluginLog, emitInternal: { samples in
+            pipeline?.submit(samples.map { Self.tagged($0, hostTags: internalTags) })
         })
     }
 
@@ -813,10 +814,6 @@ public final class BenchmarkRunner {
         return tags
     }
 
-    static func tagged(_ sample: PluginSample, benchmarkID: BenchmarkID, container: (name: String, index: Int, id: String)?, collector: String) -> PluginSample {
-        tagged(sample, hostTags: hostTags(benchmarkID: benchmarkID, container: container, collector: collector))
-    }
-
     static func tagged(_ sample: PluginSample, hostTags: [(key: String, value: String)]) -> PluginSample {
         var copy = sample
         copy.tags = sample.tags.isEmpty ? hostTags : hostTags + sample.tags
@@ -874,7 +871,7 @@ public final class BenchmarkRunner {
                 + (facts.l3Ways.map { [("l3_ways", PluginFieldValue.integer(Int64($0)))] } ?? []),
             timestampNanoseconds: runStartWallNs == 0 ? HostClock.realtimeNanoseconds() : runStartWallNs
         )
-        pipeline?.submit([Self.tagged(sample, benchmarkID: benchmarkID, container: nil, collector: "rdt4nn")])
+        pipeline?.submit([Self.tagged(sample, hostTags: Self.hostTags(benchmarkID: benchmarkID, container: nil, collector: "rdt4nn"))])
     }
 
     private func metadata(_ report: RunReport) -> JSONValue {
