@@ -104,8 +104,7 @@ public struct InfluxSettings: Sendable, Equatable {
     /// copy through the loopback device while costing CPU time (and cache) on
     /// both ends -- on the very machine whose contention a run measures.
     public var isLoopback: Bool {
-        let afterScheme = url.drop { $0 != "/" }.dropFirst(2)
-        let authority = afterScheme.prefix { $0 != "/" }.lowercased()
+        let authority = self.authority.lowercased()
         let host: Substring
         if authority.hasPrefix("[") {
             host = authority.dropFirst().prefix { $0 != "]" }
@@ -115,6 +114,11 @@ public struct InfluxSettings: Sendable, Equatable {
         if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" { return true }
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The `host[:port]` part of ``url`` (between `//` and the next `/`).
+    private var authority: Substring {
+        url.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "/" }
     }
 
     /// The `gzip` setting when the configuration leaves it out: on, except
@@ -131,8 +135,6 @@ public struct InfluxSettings: Sendable, Equatable {
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw fail("'url' must be an http:// or https:// URL such as http://127.0.0.1:8086, not '\(url)'")
         }
-        let afterScheme = url.drop { $0 != "/" }.dropFirst(2)
-        let authority = afterScheme.prefix { $0 != "/" }
         guard !authority.isEmpty else { throw fail("'url' \(url) has no host") }
         guard !authority.contains("@") else {
             throw fail("'url' must not carry credentials; set 'username' and 'password' (or 'token') instead")
