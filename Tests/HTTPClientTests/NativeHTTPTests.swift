@@ -267,23 +267,10 @@ struct NativeHTTPTests {
         // queue is full further SYNs are dropped and connect() hangs until our timeout.
         let server = try LoopbackServer(backlog: 0, accepting: false)
         defer { server.closeListener() }
-        var fillers: [HTTPClient] = []
-        var timedOut: HTTPClientError?
-        let timeouts = HTTPTimeouts(connect: .milliseconds(300), total: .seconds(10))
         let start = ContinuousClock.now
-        for _ in 0..<4 {  // the first one or two connect (and then time out waiting for an answer)
-            let client = try HTTPClient(transport: .tcp(baseURL: server.baseURL), timeouts: timeouts)
-            fillers.append(client)
-            do {
-                _ = try client.send(HTTPRequest(path: "/", timeout: .milliseconds(400)))
-            } catch where error.message.hasPrefix("connect") {
-                timedOut = error
-                break
-            } catch {
-                continue
-            }
-        }
-        let error = try #require(timedOut)
+        let error = try #require(try Self.firstConnectTimeout(
+            .tcp(baseURL: server.baseURL), timeouts: HTTPTimeouts(connect: .milliseconds(300), total: .seconds(10)),
+            requestTimeout: .milliseconds(400)))
         #expect(error.kind == .timeout)
         #expect(error.curlCode == 28)
         #expect(error.description.hasPrefix("timed out talking to \(server.baseURL) (GET /): connect to 127.0.0.1 port \(server.port)"))
@@ -291,25 +278,34 @@ struct NativeHTTPTests {
         #expect(ContinuousClock.now - start < .seconds(4))
     }
 
-    @Test func connectTimeoutOnAFullUnixSocketBacklog() throws {
-        let server = try LoopbackServer(.unix, backlog: 0, accepting: false)
-        defer { server.closeListener() }
-        let timeouts = HTTPTimeouts(connect: .milliseconds(200), total: .seconds(10))
+    /// Opens clients to a listener that never accepts until a connect
+    /// times out (the first one or two connect into the backlog, then time
+    /// out waiting for an answer); the clients stay open until it returns.
+    private static func firstConnectTimeout(
+        _ transport: HTTPTransport, timeouts: HTTPTimeouts, requestTimeout: Duration
+    ) throws -> HTTPClientError? {
         var clients: [HTTPClient] = []
-        var timedOut: HTTPClientError?
+        defer { clients.removeAll() }
         for _ in 0..<4 {
-            let client = try HTTPClient(transport: .unixSocket(path: server.socketPath), timeouts: timeouts)
+            let client = try HTTPClient(transport: transport, timeouts: timeouts)
             clients.append(client)
             do {
-                _ = try client.send(HTTPRequest(path: "/", timeout: .milliseconds(300)))
+                _ = try client.send(HTTPRequest(path: "/", timeout: requestTimeout))
             } catch where error.message.hasPrefix("connect") {
-                timedOut = error
-                break
+                return error
             } catch {
                 continue
             }
         }
-        let error = try #require(timedOut)
+        return nil
+    }
+
+    @Test func connectTimeoutOnAFullUnixSocketBacklog() throws {
+        let server = try LoopbackServer(.unix, backlog: 0, accepting: false)
+        defer { server.closeListener() }
+        let error = try #require(try Self.firstConnectTimeout(
+            .unixSocket(path: server.socketPath), timeouts: HTTPTimeouts(connect: .milliseconds(200), total: .seconds(10)),
+            requestTimeout: .milliseconds(300)))
         #expect(error.kind == .timeout && error.curlCode == 28)
         #expect(error.description.contains("(connect timeout 200 ms)"))
     }
