@@ -33,8 +33,8 @@ final class DockerStatsCollector: Collector {
                 {"name": "cpu_usage_ns", "type": "i64", "unit": "ns", "kind": "counter", "description": "CPU time used by the container since it started (v1 cpuacct.usage; v2 cpu.stat usage_usec)"},
                 {"name": "cpu_user_ns", "type": "i64", "unit": "ns", "kind": "counter", "description": "user-mode CPU time (v1 cpuacct.stat user, USER_HZ resolution; v2 user_usec)"},
                 {"name": "cpu_kernel_ns", "type": "i64", "unit": "ns", "kind": "counter", "description": "kernel-mode CPU time (v1 cpuacct.stat system, USER_HZ resolution; v2 system_usec)"},
-                {"name": "cpu_percent", "type": "f64", "unit": "%", "kind": "gauge", "description": "docker stats CPU %: delta container CPU / delta host CPU (/proc/stat) x online CPUs x 100 over the window; 100 = one CPU"},
-                {"name": "cpu_wall_percent", "type": "f64", "unit": "%", "kind": "gauge", "description": "delta container CPU / delta monotonic wall time x 100 over the window; 100 = one CPU; precise at short intervals where /proc/stat's 1/USER_HZ ticks make cpu_percent coarse"},
+                {"name": "cpu_percent", "type": "f64", "unit": "%", "kind": "gauge", "description": "docker stats CPU %: delta container CPU / delta host CPU (/proc/stat) x online CPUs x 100 since the previous collection (absent on the first after a start); 100 = one CPU; /proc/stat counts in 1/USER_HZ ticks, coarse below 1 s"},
+                {"name": "cpu_wall_percent", "type": "f64", "unit": "%", "kind": "gauge", "description": "delta container CPU / delta CLOCK_MONOTONIC between the reads of the usage counter x 100, since the previous collection (absent on the first after a start); 100 = one CPU. The kernel charges a running task at scheduler ticks, so one window may be off by up to one tick of CPU time (4 ms at CONFIG_HZ=250, 8 % of a 50 ms window); the error does not add up over windows"},
                 {"name": "cpu_periods", "type": "i64", "unit": "1", "kind": "counter", "description": "CFS quota enforcement periods elapsed (nr_periods; only with a CPU quota)"},
                 {"name": "cpu_throttled_periods", "type": "i64", "unit": "1", "kind": "counter", "description": "periods in which the container was throttled (nr_throttled)"},
                 {"name": "cpu_throttled_ns", "type": "i64", "unit": "ns", "kind": "counter", "description": "time the container was throttled (v1 throttled_time; v2 throttled_usec)"},
@@ -123,19 +123,15 @@ final class DockerStatsCollector: Collector {
         if session == nil {
             // The container went away earlier; it may run again under a new pid.
             try openSession(context: context, target: context.target)
-            // A window of microseconds would give meaningless percentages.
-            previous = nil
         }
         guard let session else { return }
         let stats: CgroupStats
         let network: NetworkStats?
         let host: HostCPUTime
-        let now: Int64
         do {
             stats = try session.cgroup.read(pidsLimit: false)  // not reported
             network = try session.network?.read()
             host = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: window.endMonotonicNs)
-            now = context.monotonicNanoseconds
         } catch {
             closeSession()
             throw pluginError(error, name: session.name, pid: session.pid)
@@ -146,8 +142,12 @@ final class DockerStatsCollector: Collector {
         add("cpu_usage_ns", cpu.usageNanoseconds)
         add("cpu_user_ns", cpu.userNanoseconds)
         add("cpu_kernel_ns", cpu.systemNanoseconds)
-        if let usage = cpu.usageNanoseconds {
-            let current = CPUReading(containerNs: usage, hostNs: host.totalNanoseconds, monotonicNs: now, onlineCPUs: host.onlineCPUs)
+        // Percentages cover the window between two collections (one sampling
+        // interval): none on the first collection after a (re)start, whose
+        // window would begin at an arbitrary moment and could be so short that
+        // the kernel's tick-granular charging dominates it.
+        if let usage = cpu.usageNanoseconds, let readAt = cpu.usageMonotonicNanoseconds {
+            let current = CPUReading(containerNs: usage, hostNs: host.totalNanoseconds, monotonicNs: readAt, onlineCPUs: host.onlineCPUs)
             if let previous, let percents = Self.percents(from: previous, to: current) {
                 if let docker = percents.docker { fields.append(("cpu_percent", .float(docker))) }
                 if let wall = percents.wall { fields.append(("cpu_wall_percent", .float(wall))) }
@@ -213,12 +213,6 @@ final class DockerStatsCollector: Collector {
             session = Session(pid: pid, name: name, cgroup: cgroup, network: network)
             let directories = location.v1Directories.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             context.log(.debug, "container '\(name)' pid \(pid): cgroup \(location.mode), \((directories + (location.unifiedDirectory.map { ["unified=\($0)"] } ?? [])).joined(separator: " "))")
-            // The first reading opens the first window.
-            let stats = try cgroup.readCPU()
-            let hostTime = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: nil)
-            previous = stats.usageNanoseconds.map {
-                CPUReading(containerNs: $0, hostNs: hostTime.totalNanoseconds, monotonicNs: context.monotonicNanoseconds, onlineCPUs: hostTime.onlineCPUs)
-            }
         } catch {
             closeSession()
             throw pluginError(error, name: name, pid: pid)

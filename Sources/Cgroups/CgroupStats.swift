@@ -17,6 +17,11 @@ public enum CgroupLimit: Sendable, Equatable {
 public struct CPUStats: Sendable, Equatable {
     /// Total CPU time, ns (v1 `cpuacct.usage`; v2 `cpu.stat usage_usec` × 1000).
     public var usageNanoseconds: UInt64?
+    /// When ``usageNanoseconds`` was read: CLOCK_MONOTONIC ns, the midpoint of
+    /// two clock readings taken right around the `read(2)` of its file.  A
+    /// rate computed against this time is not skewed by the other files read
+    /// in the same collection or by a preemption of the reading thread.
+    public var usageMonotonicNanoseconds: Int64?
     /// User-mode CPU time, ns (v1 `cpuacct.stat user` in USER_HZ; v2 `user_usec` × 1000).
     public var userNanoseconds: UInt64?
     /// Kernel-mode CPU time, ns (v1 `cpuacct.stat system`; v2 `system_usec` × 1000).
@@ -30,10 +35,11 @@ public struct CPUStats: Sendable, Equatable {
 
     /// Creates a value; every field defaults to absent.
     public init(
-        usageNanoseconds: UInt64? = nil, userNanoseconds: UInt64? = nil, systemNanoseconds: UInt64? = nil,
-        periods: UInt64? = nil, throttledPeriods: UInt64? = nil, throttledNanoseconds: UInt64? = nil
+        usageNanoseconds: UInt64? = nil, usageMonotonicNanoseconds: Int64? = nil, userNanoseconds: UInt64? = nil,
+        systemNanoseconds: UInt64? = nil, periods: UInt64? = nil, throttledPeriods: UInt64? = nil, throttledNanoseconds: UInt64? = nil
     ) {
         self.usageNanoseconds = usageNanoseconds
+        self.usageMonotonicNanoseconds = usageMonotonicNanoseconds
         self.userNanoseconds = userNanoseconds
         self.systemNanoseconds = systemNanoseconds
         self.periods = periods

@@ -147,7 +147,10 @@ public final class CgroupStatsReader {
         var stats = CPUStats()
         switch cpuVersion {
         case .v1:
-            stats.usageNanoseconds = try readUnsigned(cpuacctUsage)
+            if let file = cpuacctUsage {
+                let usage = try stamped { () throws(CgroupError) in try readUnsigned(file) }
+                (stats.usageNanoseconds, stats.usageMonotonicNanoseconds) = (usage.value, usage.monotonicNanoseconds)
+            }
             if let file = cpuacctStat {
                 let hz = clockTicksPerSecond
                 try buffer.read(file) { bytes throws(CgroupError) in
@@ -177,24 +180,27 @@ public final class CgroupStatsReader {
             }
         case .v2:
             if let file = cpuStatV2 {
-                try buffer.read(file) { bytes throws(CgroupError) in
-                    try ByteParsing.forEachLine(bytes) { line throws(CgroupError) in
-                        let (key, value) = ByteParsing.keyAndValue(line)
-                        if ByteParsing.equals(key, "usage_usec") {
-                            stats.usageNanoseconds = try Self.number(value, file) &* 1000
-                        } else if ByteParsing.equals(key, "user_usec") {
-                            stats.userNanoseconds = try Self.number(value, file) &* 1000
-                        } else if ByteParsing.equals(key, "system_usec") {
-                            stats.systemNanoseconds = try Self.number(value, file) &* 1000
-                        } else if ByteParsing.equals(key, "nr_periods") {
-                            stats.periods = try Self.number(value, file)
-                        } else if ByteParsing.equals(key, "nr_throttled") {
-                            stats.throttledPeriods = try Self.number(value, file)
-                        } else if ByteParsing.equals(key, "throttled_usec") {
-                            stats.throttledNanoseconds = try Self.number(value, file) &* 1000
+                let read = try stamped { () throws(CgroupError) in
+                    try buffer.read(file) { bytes throws(CgroupError) in
+                        try ByteParsing.forEachLine(bytes) { line throws(CgroupError) in
+                            let (key, value) = ByteParsing.keyAndValue(line)
+                            if ByteParsing.equals(key, "usage_usec") {
+                                stats.usageNanoseconds = try Self.number(value, file) &* 1000
+                            } else if ByteParsing.equals(key, "user_usec") {
+                                stats.userNanoseconds = try Self.number(value, file) &* 1000
+                            } else if ByteParsing.equals(key, "system_usec") {
+                                stats.systemNanoseconds = try Self.number(value, file) &* 1000
+                            } else if ByteParsing.equals(key, "nr_periods") {
+                                stats.periods = try Self.number(value, file)
+                            } else if ByteParsing.equals(key, "nr_throttled") {
+                                stats.throttledPeriods = try Self.number(value, file)
+                            } else if ByteParsing.equals(key, "throttled_usec") {
+                                stats.throttledNanoseconds = try Self.number(value, file) &* 1000
+                            }
                         }
                     }
                 }
+                stats.usageMonotonicNanoseconds = stats.usageNanoseconds == nil ? nil : read.monotonicNanoseconds
             }
         case .none:
             break
@@ -340,6 +346,36 @@ public final class CgroupStatsReader {
     }
 
     // MARK: Helpers
+
+    /// A bracket wider than this means the reading thread was preempted (or
+    /// the read stalled) between the clock and the file; the read is repeated.
+    private static let stampTolerance: Int64 = 200_000
+
+    /// Runs `read` between two CLOCK_MONOTONIC readings and returns its value
+    /// with their midpoint.  When the readings are more than
+    /// ``stampTolerance`` apart the read is repeated, at most twice more, and
+    /// the value with the narrowest bracket is kept (the counter only grows,
+    /// so a repeated read is as valid as the first).
+    private func stamped<R>(_ read: () throws(CgroupError) -> R) throws(CgroupError) -> (value: R, monotonicNanoseconds: Int64) {
+        func attempt() throws(CgroupError) -> (value: R, monotonicNanoseconds: Int64, width: Int64) {
+            let before = Self.monotonicNanoseconds()
+            let value = try read()
+            let width = Self.monotonicNanoseconds() - before
+            return (value, before + width / 2, width)
+        }
+        var best = try attempt()
+        for _ in 0..<2 where best.width > Self.stampTolerance {
+            let next = try attempt()
+            if next.width < best.width { best = next }
+        }
+        return (best.value, best.monotonicNanoseconds)
+    }
+
+    private static func monotonicNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
 
     private func readUnsigned(_ file: KernelFile?) throws(CgroupError) -> UInt64? {
         guard let file else { return nil }

@@ -1,5 +1,6 @@
 import Cgroups
 import Foundation
+import PluginHost
 import Testing
 
 /// The Cgroups module against hand-written fixture trees (exact values).
@@ -81,9 +82,12 @@ import Testing
 
     @Test func readsV1StatisticsExactly() throws {
         let reader = try CgroupStatsReader(location: try v1.locate(pid: 4242), clockTicksPerSecond: 100)
+        let before = HostClock.monotonicNanoseconds()
         let stats = try reader.read()
+        let stamp = try #require(stats.cpu.usageMonotonicNanoseconds)
+        #expect((before...HostClock.monotonicNanoseconds()).contains(stamp), "the usage counter's read time is when it was read")
         #expect(
-            stats.cpu
+            stats.cpu.unstamped
                 == CPUStats(
                     usageNanoseconds: 123_456_789_012, userNanoseconds: 10_000_000_000, systemNanoseconds: 2_340_000_000,
                     periods: 500, throttledPeriods: 20, throttledNanoseconds: 1_500_000_000))
@@ -98,7 +102,7 @@ import Testing
         // The _recursive files win; Read/Write summed over 8:0 and 8:16, Total lines ignored.
         #expect(stats.blockIO == BlockIOStats(readBytes: 4_097_000, writeBytes: 8_216, readOps: 103, writeOps: 3))
         // Re-reading gives the same values (pread from offset 0).
-        #expect(try reader.read() == stats)
+        #expect(try reader.read().unstamped == stats.unstamped)
         reader.close()
         #expect(try reader.read() == CgroupStats(cpu: CPUStats(), memory: MemoryStats(), pids: PidsStats(), blockIO: BlockIOStats()))
     }
@@ -162,9 +166,12 @@ import Testing
         #expect(location.mode == .unified)
         #expect(location.v1Directories.isEmpty)
         #expect(location.unifiedDirectory == TestSupport.fixtures + "/v2/sys/fs/cgroup/system.slice/docker-9c1e.scope")
+        let before = HostClock.monotonicNanoseconds()
         let stats = try CgroupStatsReader(location: location).read()
+        let stamp = try #require(stats.cpu.usageMonotonicNanoseconds)
+        #expect((before...HostClock.monotonicNanoseconds()).contains(stamp), "the usage counter's read time is when it was read")
         #expect(
-            stats.cpu
+            stats.cpu.unstamped
                 == CPUStats(
                     usageNanoseconds: 2_500_000_000, userNanoseconds: 2_000_000_000, systemNanoseconds: 500_000_000,
                     periods: 40, throttledPeriods: 4, throttledNanoseconds: 120_000_000))
@@ -178,7 +185,7 @@ import Testing
         // Without the limit (dockerstats does not report it): one file fewer, the rest equal.
         let withoutLimit = try CgroupStatsReader(location: location).read(pidsLimit: false)
         #expect(withoutLimit.pids == PidsStats(current: 3, limit: nil))
-        #expect(withoutLimit.memory == stats.memory && withoutLimit.cpu == stats.cpu && withoutLimit.blockIO == stats.blockIO)
+        #expect(withoutLimit.memory == stats.memory && withoutLimit.cpu.unstamped == stats.cpu.unstamped && withoutLimit.blockIO == stats.blockIO)
         #expect(stats.blockIO == BlockIOStats(readBytes: 1_048_577, writeBytes: 2_097_154, readOps: 13, writeOps: 24))
         let host = try HostStatReader(procRoot: TestSupport.fixtures + "/v2/proc", clockTicksPerSecond: 100).read()
         #expect(host == HostCPUTime(totalNanoseconds: 100_000 * 10_000_000, onlineCPUs: 4))
@@ -194,7 +201,7 @@ import Testing
         try TestSupport.overwrite(scope + "/cpu.stat", "usage_usec 7\nuser_usec 5\nsystem_usec 2\n")  // no cpu controller
         let filesystem = CgroupFilesystem(procRoot: root + "/proc", cgroupRoot: root + "/sys/fs/cgroup")
         let stats = try CgroupStatsReader(location: try filesystem.locate(pid: 5151)).read()
-        #expect(stats.cpu == CPUStats(usageNanoseconds: 7000, userNanoseconds: 5000, systemNanoseconds: 2000))
+        #expect(stats.cpu.unstamped == CPUStats(usageNanoseconds: 7000, userNanoseconds: 5000, systemNanoseconds: 2000))
         #expect(stats.memory.swapBytes == nil)
         #expect(stats.memory.usageBytes == 52_428_800)
         #expect(stats.pids == PidsStats(current: 3, limit: nil))
@@ -239,5 +246,23 @@ import Testing
         let error = CgroupError.malformed(path: cpu + "/cpuacct.usage", detail: "expected a non-negative integer, read 'lots'")
         #expect(throws: error) { try reader.readCPU() }
         #expect(error.description.contains("cpuacct.usage has an unexpected format"))
+    }
+}
+
+extension CPUStats {
+    /// The counters without the time they were read (which differs on every read).
+    var unstamped: CPUStats {
+        var copy = self
+        copy.usageMonotonicNanoseconds = nil
+        return copy
+    }
+}
+
+extension CgroupStats {
+    /// The statistics without the usage counter's read time.
+    var unstamped: CgroupStats {
+        var copy = self
+        copy.cpu = copy.cpu.unstamped
+        return copy
     }
 }

@@ -11,6 +11,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent) }
         let harness = try CollectorHarness(config: CollectorHarness.fixtureConfig(root), target: CollectorHarness.target(pid: 4242))
         try harness.instance.start()
+        // The first collection opens the first window: no percentages yet.
+        let first = try #require(try harness.collect().first)
+        #expect(first.float("cpu_percent") == nil && first.float("cpu_wall_percent") == nil)
 
         // Half a CPU-second of container time while the host's /proc/stat
         // advances by one CPU-second (100 ticks) on 2 CPUs: docker CPU % = 0.5 / 1 × 2 × 100.
