@@ -90,12 +90,18 @@ final class LoopbackServer: Sendable {
         thread.start()
     }
 
-    /// Closes the listener and every connection; waits for the accept thread.
+    /// Ends the accept thread, then closes the listener and shuts every open
+    /// connection down.  Descriptors are closed only where nothing can use their
+    /// number afterwards: the listener once the accept thread returned, a
+    /// connection under the lock that `stop` takes (another test's socket may
+    /// get the number next).
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
         done.wait()
-        for connection in connections.withLock({ $0 }) { shutdown(connection, Int32(SHUT_RDWR)) }
+        close(listener)
+        connections.withLock { open in
+            for connection in open { shutdown(connection, Int32(SHUT_RDWR)) }
+        }
     }
 
     private func acceptLoop() {
@@ -111,7 +117,12 @@ final class LoopbackServer: Sendable {
     }
 
     private func serve(_ connection: Int32) {
-        defer { close(connection) }
+        defer {
+            connections.withLock { open in
+                open.removeAll { $0 == connection }
+                close(connection)
+            }
+        }
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         func fill() -> Bool {
