@@ -69,6 +69,10 @@ def run(label, rdt4nn, plugin_dir):
     meta = json.load(open(os.path.join(run_dir, "metadata.json")))
     wall = (meta["end_wall_ns"] - meta["start_wall_ns"]) / 1e9
     collections = sum(c["collections"] for c in meta["collectors"])
+    per_plugin = {}
+    for c in meta["collectors"]:
+        calls, ns = per_plugin.get(c["plugin"], (0, 0))
+        per_plugin[c["plugin"]] = (calls + c["collections"], ns + c.get("collect_time_ns", 0))
     shares = {}
     for tid, (name, ns) in last.items():
         if tid in first:
@@ -78,6 +82,7 @@ def run(label, rdt4nn, plugin_dir):
     print("%-10s whole run %.3f s CPU / %.1f s = %.2f %% of one core (%.1f us per collection, %d collections); "
           "steady state %.2f %% [%s]" % (label, cpu, wall, 100 * cpu / wall, 1e6 * cpu / max(1, collections), collections, 100 * steady,
           ", ".join("%s %.2f" % (k, 100 * v / 1e9 / (t1 - t0)) for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))), flush=True)
+    print("%-10s wall time per collect call: %s" % ("", ", ".join("%s %.1f us" % (k, ns / 1e3 / max(1, calls)) for k, (calls, ns) in sorted(per_plugin.items()))), flush=True)
     return 100 * cpu / wall, 100 * steady
 
 figures = {}
