@@ -69,10 +69,18 @@ struct PerfPluginTests {
             let clockDelta = Double(clockAfter - clockBefore)
             let statDelta = Double(statAfter - statBefore)
             let window = Double(now - windowStart)
-            print("per-pid round \(round): window \(window / 1e6) ms, task-clock \(taskClock / 1e6) ms, CPU clock \(clockDelta / 1e6) ms, /proc stat \(statDelta / 1e6) ms")
+            print("per-pid round \(round): window \(window / 1e6) ms, task-clock \(taskClock / 1e6) ms, CPU clock \(clockDelta / 1e6) ms, /proc stat \(statDelta / 1e6) ms, switches \(sample.number("context_switches") ?? -1)")
             #expect(clockDelta > 0.1 * window, "the busy child hardly ran (\(clockDelta / 1e6) ms of \(window / 1e6) ms); the comparison would be meaningless")
             let lowest = Double(pre - previousPost), highest = Double(clockAfter - previousPre)
-            #expect(taskClock >= lowest * 0.98 - 1e6 && taskClock <= highest * 1.02 + 1e6, "task-clock \(taskClock) not within the CPU clock's bracket [\(lowest), \(highest)]")
+            // task-clock is perf's context time, from the task's switch in to its switch out;
+            // the CPU clock is the scheduler's runtime, which leaves out the switch itself (and
+            // interrupt time). Where switches are dear -- this VM runs nested, ~100 us each
+            // measured under load -- task-clock runs ahead by up to that much per switch.
+            let switches = sample.number("context_switches") ?? 0
+            let switchAllowance = 1e6 + switches * 250_000
+            #expect(
+                taskClock >= lowest * 0.98 - 1e6 && taskClock <= highest * 1.02 + switchAllowance,
+                "task-clock \(taskClock) not within the CPU clock's bracket [\(lowest), \(highest)] (+\(switchAllowance) for \(switches) switches)")
             #expect(abs(taskClock - statDelta) <= 0.03 * statDelta + 2 * tick, "task-clock \(taskClock) vs utime+stime \(statDelta)")
             #expect(taskClock <= window * 1.02 + 1e6, "one thread cannot run longer than the window")
             // Software events are never multiplexed: running == enabled.
