@@ -17,14 +17,16 @@ final class DockerStatsCollector: Collector {
         id: "dockerstats",
         name: "Container resource statistics (cgroups)",
         version: "1.0.0",
-        summary: "Per-container CPU, memory, pids, block I/O and network counters read from the container's cgroup files and /proc/<pid>/net/dev, matching docker stats.",
+        summary: "Per-container CPU, memory, pids, block I/O and network counters read from the container's cgroup files and /proc/<pid>/net/dev, matching docker stats. With the option detail_interval_ms, the memory breakdown, block I/O and network fields come once per that interval and are absent in between.",
         features: ["linux", "cgroup-v1", "cgroup-v2"],
         configSchemaJSON: """
             {"type": "object", "properties": {
               "cgroup_root": {"type": "string", "default": "/sys/fs/cgroup",
                               "description": "Where the cgroup hierarchy is; mount points below /sys/fs/cgroup in mountinfo are looked up here instead (tests point it at a fixture tree)."},
               "proc_root": {"type": "string", "default": "/proc",
-                            "description": "Where procfs is mounted (tests point it at a fixture tree)."}
+                            "description": "Where procfs is mounted (tests point it at a fixture tree)."},
+              "detail_interval_ms": {"type": "integer", "default": 0, "minimum": 0, "maximum": 3600000,
+                                     "description": "Read the memory breakdown (limit, cache, rss, swap, working set, memory %), block I/O and network counters only on the first collection at or after each multiple of this interval (the same ticks for every container); the other collections carry CPU, memory usage and pids, and the detail fields are absent there, never repeated. Halves the files read per container and tick (cgroup v1: 5 instead of 10), which matters when CPUs idle between ticks and every read is cold. 0: every collection."}
             }}
             """,
         metricsSchemaJSON: """
@@ -64,6 +66,10 @@ final class DockerStatsCollector: Collector {
     private static let hostStat = SharedHostStat()
 
     private let filesystem: CgroupFilesystem
+    /// Detail fields are read at most once per this many ns (0: every collection).
+    private let detailIntervalNs: Int64
+    /// The tick (monotonic ns) from which the next collection reads the detail fields.
+    private var nextDetailNs: Int64 = .min
     private var session: Session?
     /// Host MemTotal, the limit docker reports for an unlimited container.
     private var memoryTotalBytes: UInt64?
@@ -100,6 +106,7 @@ final class DockerStatsCollector: Collector {
             throw .config("\(key) must be an absolute path, got '\(value)'")
         }
         filesystem = CgroupFilesystem(procRoot: procRoot, cgroupRoot: cgroupRoot)
+        detailIntervalNs = (try context.integer("detail_interval_ms") ?? 0) * 1_000_000
         fields.reserveCapacity(32)
     }
 
@@ -125,12 +132,25 @@ final class DockerStatsCollector: Collector {
             try openSession(context: context, target: context.target)
         }
         guard let session else { return }
+        // Detail fields on the grid of the detail interval: the same ticks for every container.
+        let detail = window.endMonotonicNs >= nextDetailNs
+        if detail, detailIntervalNs > 0 {
+            nextDetailNs = (window.endMonotonicNs / detailIntervalNs + 1) * detailIntervalNs
+        }
         let stats: CgroupStats
         let network: NetworkStats?
         let host: HostCPUTime
         do {
-            stats = try session.cgroup.read(pidsLimit: false)  // not reported
-            network = try session.network?.read()
+            if detail {
+                stats = try session.cgroup.read(pidsLimit: false)  // the limit is not reported
+                network = try session.network?.read()
+            } else {
+                let cgroup = session.cgroup
+                stats = CgroupStats(
+                    cpu: try cgroup.readCPU(), memory: MemoryStats(usageBytes: try cgroup.readMemoryUsage()),
+                    pids: try cgroup.readPids(limit: false), blockIO: BlockIOStats())
+                network = nil
+            }
             host = try Self.hostStat.read(procRoot: filesystem.procRoot, tickNs: window.endMonotonicNs)
         } catch {
             closeSession()
@@ -160,14 +180,16 @@ final class DockerStatsCollector: Collector {
 
         let memory = stats.memory
         add("memory_usage_bytes", memory.usageBytes)
-        let limit = Self.effectiveLimit(memory.limit, memoryTotal: memoryTotalBytes)
-        add("memory_limit_bytes", limit)
-        add("memory_cache_bytes", memory.cacheBytes)
-        add("memory_rss_bytes", memory.rssBytes)
-        add("memory_swap_bytes", memory.swapBytes)
-        add("memory_working_set_bytes", memory.workingSetBytes)
-        if let used = memory.workingSetBytes, let limit, limit > 0 {
-            fields.append(("memory_percent", .float(Double(used) / Double(limit) * 100)))
+        if detail {
+            let limit = Self.effectiveLimit(memory.limit, memoryTotal: memoryTotalBytes)
+            add("memory_limit_bytes", limit)
+            add("memory_cache_bytes", memory.cacheBytes)
+            add("memory_rss_bytes", memory.rssBytes)
+            add("memory_swap_bytes", memory.swapBytes)
+            add("memory_working_set_bytes", memory.workingSetBytes)
+            if let used = memory.workingSetBytes, let limit, limit > 0 {
+                fields.append(("memory_percent", .float(Double(used) / Double(limit) * 100)))
+            }
         }
         add("pids", stats.pids.current)
         add("blkio_read_bytes", stats.blockIO.readBytes)
@@ -223,6 +245,7 @@ final class DockerStatsCollector: Collector {
         session?.close()
         session = nil
         previous = nil
+        nextDetailNs = .min  // a reopened container gets its detail fields at once
     }
 
     private func add(_ key: String, _ value: UInt64?) {

@@ -210,6 +210,17 @@ public final class CgroupStatsReader {
 
     // MARK: Memory
 
+    /// Reads the memory usage alone (v1 `memory.usage_in_bytes`; v2
+    /// `memory.current`): one small file instead of the three or four
+    /// ``readMemory()`` reads.
+    public func readMemoryUsage() throws(CgroupError) -> UInt64? {
+        switch memoryVersion {
+        case .v1: try readUnsigned(memoryUsage)
+        case .v2: try readUnsigned(memoryCurrent)
+        case .none: nil
+        }
+    }
+
     /// Reads memory usage, limit and breakdown.
     public func readMemory() throws(CgroupError) -> MemoryStats {
         var stats = MemoryStats()

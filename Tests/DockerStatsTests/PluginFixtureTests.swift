@@ -59,6 +59,44 @@ import Testing
         #expect(harness.instance.context.violations.isEmpty, "\(harness.instance.context.violations)")
     }
 
+    @Test func detailFieldsComeOncePerDetailIntervalOnTheSameGridForEveryContainer() throws {
+        let root = TestSupport.fixtures + "/v1"
+        var config = CollectorHarness.fixtureConfig(root)
+        if case .object(var members) = config {
+            members.append(("detail_interval_ms", .integer(1000)))
+            config = .object(members)
+        }
+        let harness = try CollectorHarness(config: config, target: CollectorHarness.target(pid: 4242))
+        try harness.instance.start()
+        let everyTick: Set = [
+            "cpu_usage_ns", "cpu_user_ns", "cpu_kernel_ns", "cpu_periods", "cpu_throttled_periods", "cpu_throttled_ns",
+            "memory_usage_bytes", "pids",
+        ]
+        let detail: Set = [
+            "memory_limit_bytes", "memory_cache_bytes", "memory_rss_bytes", "memory_swap_bytes", "memory_working_set_bytes",
+            "memory_percent", "blkio_read_bytes", "blkio_write_bytes", "blkio_read_ops", "blkio_write_ops",
+            "network_rx_bytes", "network_tx_bytes", "network_rx_packets", "network_tx_packets",
+        ]
+        let percents: Set = ["cpu_percent", "cpu_wall_percent"]
+        // (tick in monotonic ns, whether the detail fields are due): the first collection,
+        // then the first tick at or after each whole second.
+        let ticks: [(Int64, Bool)] = [
+            (10_050_000_000, true), (10_100_000_000, false), (10_950_000_000, false),
+            (11_000_000_000, true), (11_050_000_000, false), (12_100_000_000, true), (12_150_000_000, false),
+        ]
+        for (index, (tick, due)) in ticks.enumerated() {
+            let sample = try #require(try harness.collect(monotonicNs: tick).first)
+            let names = sample.fieldNames.subtracting(percents)
+            #expect(names == (due ? everyTick.union(detail) : everyTick), "tick \(tick): \(names.sorted())")
+            if index > 0 { #expect(sample.float("cpu_wall_percent") != nil, "tick \(tick): CPU % on every collection") }
+            #expect(sample.integer("memory_usage_bytes") == 104_857_600 && sample.integer("pids") == 7)
+            if due { #expect(sample.integer("memory_working_set_bytes") == 96_468_992 && sample.integer("blkio_read_ops") == 103) }
+            #expect(harness.descriptor.metricsSchema?.problems(with: sample) == [])
+        }
+        harness.instance.stop()
+        #expect(harness.instance.context.violations.isEmpty, "\(harness.instance.context.violations)")
+    }
+
     @Test func v2FixtureInTheHostNetworkNamespaceHasNoNetworkFields() throws {
         let root = TestSupport.fixtures + "/v2"
         let harness = try CollectorHarness(config: CollectorHarness.fixtureConfig(root), target: CollectorHarness.target(pid: 5151, name: "web"))

@@ -94,11 +94,11 @@ final class CollectorHarness {
     }
 
     /// Calls `collect` now (samples stamped `realtimeNs`) and returns the samples it emitted.
-    func collect(realtimeNs: Int64 = 1_700_000_000_000_000_000) throws(PluginCallError) -> [PluginSample] {
+    func collect(monotonicNs: Int64? = nil, realtimeNs: Int64 = 1_700_000_000_000_000_000) throws(PluginCallError) -> [PluginSample] {
         let before = samples.count
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        try instance.collect(monotonicNs: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec), realtimeNs: realtimeNs)
+        try instance.collect(monotonicNs: monotonicNs ?? Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec), realtimeNs: realtimeNs)
         return samples.since(before)
     }
 
