@@ -17,9 +17,12 @@
 #   - BASELINE=DIR (optional): DIR/rdt4nn and DIR/plugins of another build,
 #     run alternately with this one, ROUNDS times each (default 2), medians
 #     and the ratio printed;
+#   - DOCKERSTATS='{...}' (optional): this build once more with these
+#     dockerstats options, e.g. '{detail_interval_ms: 1000}', alternating the
+#     same way;
 #   - the originals' approach: one `perf stat -I 50 -G <cgroup> -a` subprocess
 #     per container for the four software events, 20 s (needs perf).
-# Usage: [WORKLOAD=idle|busy] [BASELINE=DIR] [ROUNDS=N] bench/overhead.sh [SECONDS]
+# Usage: [WORKLOAD=idle|busy] [BASELINE=DIR] [DOCKERSTATS='{...}'] [ROUNDS=N] bench/overhead.sh [SECONDS]
 #        (needs dockerd and the rdt4nn/* images)
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,16 +34,24 @@ trap 'rm -rf "$WORK"' EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
 bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: true, perf: true}" 0 1 > "$WORK/overhead.yaml"
+if [ -n "${DOCKERSTATS:-}" ]; then
+    bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: $DOCKERSTATS, perf: true}" 0 1 > "$WORK/options.yaml"
+fi
 if [ "$WORKLOAD" = busy ]; then
-    sed -i 's|args: \["sleep", "100000"\]|image: rdt4nn/spin, args: []|; s|image: rdt4nn/busybox, ||' "$WORK/overhead.yaml"
+    for config in "$WORK"/overhead.yaml "$WORK"/options.yaml; do
+        [ -f "$config" ] && sed -i 's|args: \["sleep", "100000"\]|image: rdt4nn/spin, args: []|; s|image: rdt4nn/busybox, ||' "$config"
+    done
 fi
 
-python3 - "$WORK" "$BIN/rdt4nn" "$WORK/plugins" "${BASELINE:-}" "$ROUNDS" "$DURATION" <<'PY'
+python3 - "$WORK" "$BIN/rdt4nn" "$WORK/plugins" "${BASELINE:-}" "$ROUNDS" "$DURATION" "${DOCKERSTATS:-}" <<'PY'
 import json, os, resource, shutil, subprocess, sys, time
-work, binary, plugins, baseline, rounds, duration = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
-variants = [("this build", binary, plugins)]
+work, binary, plugins, baseline, rounds, duration, options = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
+variants = [("this build", binary, plugins, "overhead.yaml")]
 if baseline:
-    variants.insert(0, ("baseline", os.path.join(baseline, "rdt4nn"), os.path.join(baseline, "plugins")))
+    variants.insert(0, ("baseline", os.path.join(baseline, "rdt4nn"), os.path.join(baseline, "plugins"), "overhead.yaml"))
+if options:
+    variants.append(("dockerstats " + options, binary, plugins, "options.yaml"))
+compare = baseline or options
 
 def threads(pid):
     out = {}
@@ -52,11 +63,11 @@ def threads(pid):
             pass
     return out
 
-def run(label, rdt4nn, plugin_dir):
+def run(label, rdt4nn, plugin_dir, config):
     results = os.path.join(work, "results")
     shutil.rmtree(results, ignore_errors=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = subprocess.Popen([rdt4nn, "run", "--quiet", "--plugins", plugin_dir, "--results", results, os.path.join(work, "overhead.yaml")],
+    process = subprocess.Popen([rdt4nn, "run", "--quiet", "--plugins", plugin_dir, "--results", results, os.path.join(work, config)],
                                stderr=subprocess.DEVNULL)
     time.sleep(10)
     first, t0 = threads(process.pid), time.monotonic()
@@ -86,16 +97,17 @@ def run(label, rdt4nn, plugin_dir):
     return 100 * cpu / wall, 100 * steady
 
 figures = {}
-for _ in range(rounds if baseline else 1):
-    for label, rdt4nn, plugin_dir in variants:
-        figures.setdefault(label, []).append(run(label, rdt4nn, plugin_dir))
+for _ in range(rounds if compare else 1):
+    for label, rdt4nn, plugin_dir, config in variants:
+        figures.setdefault(label, []).append(run(label, rdt4nn, plugin_dir, config))
 median = lambda values: sorted(values)[len(values) // 2]
 for label in figures:
     whole, steady = median([f[0] for f in figures[label]]), median([f[1] for f in figures[label]])
     line = "%-10s median: whole run %.2f %%, steady state %.2f %% of one core" % (label, whole, steady)
-    if baseline and label != "baseline":
-        base = figures["baseline"]
-        line += " (%.2fx and %.2fx of the baseline)" % (whole / median([f[0] for f in base]), steady / median([f[1] for f in base]))
+    reference = "baseline" if baseline else "this build"
+    if compare and label != reference:
+        base = figures[reference]
+        line += " (%.2fx and %.2fx of %s)" % (whole / median([f[0] for f in base]), steady / median([f[1] for f in base]), reference)
     print(line)
 PY
 
