@@ -180,7 +180,7 @@ public final class CgroupStatsReader {
             }
         case .v2:
             if let file = cpuStatV2 {
-                let read = try stamped { () throws(CgroupError) in
+                let stamp = try stamped { () throws(CgroupError) in
                     try buffer.read(file) { bytes throws(CgroupError) in
                         try ByteParsing.forEachLine(bytes) { line throws(CgroupError) in
                             let (key, value) = ByteParsing.keyAndValue(line)
@@ -200,7 +200,7 @@ public final class CgroupStatsReader {
                         }
                     }
                 }
-                stats.usageMonotonicNanoseconds = stats.usageNanoseconds == nil ? nil : read.monotonicNanoseconds
+                stats.usageMonotonicNanoseconds = stats.usageNanoseconds == nil ? nil : stamp.monotonicNanoseconds
             }
         case .none:
             break
