@@ -83,7 +83,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Gzip", dependencies: ["CZlib"], swiftSettings: strictSwift),
         // InfluxDB 1.x/2.x writes: statuses, partial writes, bisection (the influx sink and upload).
-        .target(name: "InfluxWrite", dependencies: ["HTTPClient", "Gzip", "PluginABI"], swiftSettings: strictSwift),
+        .target(name: "InfluxWrite", dependencies: ["HTTPClient", "Gzip", "PluginABI", "SystemSupport"], swiftSettings: strictSwift),
         // Replays a results directory into InfluxDB (rdt4nn upload).
         .target(
             name: "ResultsUpload",

@@ -2,10 +2,6 @@ import CZlib
 import Dispatch
 import Synchronization
 
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
-
 /// A gzip failure (zlib's status and message).
 public struct GzipError: Error, Sendable, Equatable, CustomStringConvertible {
     /// zlib's return code.
@@ -47,9 +43,6 @@ public enum Gzip {
     /// The least input a part of ``compress(_:level:parts:)`` gets: smaller
     /// inputs are not worth a second thread.
     public static let minimumPartBytes = 256 * 1024
-
-    /// The CPUs online, the most parts worth making.
-    public static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Compresses `input` in up to `parts` slices at once, one gzip member
     /// each, concatenated in order: the output decompresses (gunzip,

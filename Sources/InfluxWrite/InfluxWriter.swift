@@ -4,6 +4,7 @@
 import Gzip
 import HTTPClient
 import PluginABI
+import SystemSupport
 
 /// Writes line protocol to InfluxDB 1.x (`/write`) or 2.x (`/api/v2/write`)
 /// over one kept-alive HTTP connection, one request at a time, and works
@@ -226,7 +227,7 @@ public final class InfluxWriter {
         if settings.gzip && !body.isEmpty {
             do {
                 // Large bodies (a backlog, an upload) are compressed on every CPU.
-                request.body = try Gzip.compress(body, level: 1, parts: Gzip.onlineCPUs)
+                request.body = try Gzip.compress(body, level: 1, parts: POSIXThread.onlineCPUs)
             } catch {
                 throw InfluxWriteError(.fatal, "cannot compress the request: \(error)")
             }

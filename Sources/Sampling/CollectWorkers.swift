@@ -113,13 +113,10 @@ final class CollectWorkers: Sendable {
     private let jobs: JobQueue
     private let threads: [POSIXThread]
 
-    /// The CPUs online (at least 1).
-    static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-
     /// The default size: twice the online CPUs, at least 4 and at most 16,
     /// so one collection stuck in a system call cannot hold up the others.
     static var defaultCount: Int {
-        min(16, max(4, 2 * onlineCPUs))
+        min(16, max(4, 2 * POSIXThread.onlineCPUs))
     }
 
     /// How the collect threads are scheduled.
@@ -135,7 +132,7 @@ final class CollectWorkers: Sendable {
 
     /// Starts `count` threads that call `run` for each job.
     init(count: Int = CollectWorkers.defaultCount, priority: Priority, run: @escaping @Sendable (Job) -> Void) {
-        let jobs = JobQueue(maximumWakeups: Self.onlineCPUs)
+        let jobs = JobQueue(maximumWakeups: POSIXThread.onlineCPUs)
         threads = (0..<max(1, count)).map { number in
             POSIXThread(name: "rdt4nn-collect\(number)") {
                 switch priority {

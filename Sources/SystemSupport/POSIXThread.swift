@@ -18,6 +18,9 @@ public struct POSIXThread: Sendable {
         handle = Self.create(name: name, body)
     }
 
+    /// The CPUs online (at least 1): how many threads can run at once.
+    public static var onlineCPUs: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
     /// Waits until the thread's closure has returned.
     public func join() {
         _ = pthread_join(handle, nil)
