@@ -126,8 +126,6 @@ final class CollectWorkers: Sendable {
         /// The default policy with this nice value (lower runs first);
         /// unchanged without the privilege.
         case nice(Int32)
-        /// SCHED_FIFO at this priority, else nice −10.
-        case realtime(Int32)
     }
 
     /// Starts `count` threads that call `run` for each job.
@@ -138,7 +136,6 @@ final class CollectWorkers: Sendable {
                 switch priority {
                 case .inherited: break
                 case .nice(let value): CollectWorkers.setNice(value)
-                case .realtime(let value): CollectWorkers.raisePriority(value)
                 }
                 while let job = jobs.take() { run(job) }
             }
