@@ -51,7 +51,7 @@ final class PerfCollector: Collector {
     /// `<base>_enabled_ns` / `<base>_running_ns` of each opened event, made
     /// once so that a sample does not build its field names again.
     private var timeFieldNames: [(enabled: String, running: String)] = []
-    /// Scaled count of each event in the last interval (kept between collections).
+    /// Scaled count of each event in the last interval (one array reused by every collection).
     private var values: [Double?] = []
     private var previous: [CounterReading] = []
     private var current: [CounterReading] = []
