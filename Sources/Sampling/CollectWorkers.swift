@@ -58,20 +58,38 @@ final class CollectWorkers: Sendable {
             self.maximumWakeups = max(1, maximumWakeups)
         }
 
-        /// Appends jobs and wakes up to `maximumWakeups` idle workers; false
-        /// once closed.
-        func put(indices: [Int], tickNs: Int64, realtimeNs: Int64) -> Bool {
-            let wake = state.withLock { state -> Int? in
+        /// Appends jobs and, unless `wake` is false, wakes up to
+        /// `maximumWakeups` idle workers; false once closed.
+        func put(indices: [Int], tickNs: Int64, realtimeNs: Int64, wake: Bool) -> Bool {
+            let count = state.withLock { state -> Int? in
                 guard !state.closing else { return nil }
                 for index in indices { state.jobs.append(Job(index: index, tickNs: tickNs, realtimeNs: realtimeNs)) }
-                let queued = state.jobs.count - state.head
-                let wake = max(0, min(queued, state.idle - state.wakeupsInFlight, maximumWakeups - state.wakeupsInFlight))
-                state.wakeupsInFlight += wake
-                return wake
+                return wake ? Self.claimWakeups(&state, maximum: maximumWakeups) : 0
             }
-            guard let wake else { return false }
-            for _ in 0..<wake { wakeups.signal() }
+            guard let count else { return false }
+            for _ in 0..<count { wakeups.signal() }
             return true
+        }
+
+        /// Wakes idle workers for the jobs queued now, as many as `put`
+        /// would have woken.
+        func wakeForQueued() {
+            let count = state.withLock { Self.claimWakeups(&$0, maximum: maximumWakeups) }
+            for _ in 0..<count { wakeups.signal() }
+        }
+
+        /// The next queued job, or nil at once when there is none.
+        func poll() -> Job? {
+            state.withLock { $0.pop() }
+        }
+
+        /// How many idle workers to wake for the queued jobs (counted as
+        /// wake-ups in flight).
+        private static func claimWakeups(_ state: inout State, maximum: Int) -> Int {
+            let queued = state.jobs.count - state.head
+            let wake = max(0, min(queued, state.idle - state.wakeupsInFlight, maximum - state.wakeupsInFlight))
+            state.wakeupsInFlight += wake
+            return wake
         }
 
         /// The next job, waiting when there is none; nil when the queue is
@@ -145,10 +163,25 @@ final class CollectWorkers: Sendable {
 
     /// Queues the collections of one tick; each runs on the first free
     /// thread.  Ignored after ``shutdown()``.
+    /// - Parameter wakeWorkers: false queues the jobs without waking any
+    ///   thread: the caller takes them itself with ``takeQueued()`` and calls
+    ///   ``wakeForQueued()`` if it stops before the queue is empty.
     /// - Returns: false when the pool is shut down.
     @discardableResult
-    func submit(indices: [Int], tickNs: Int64, realtimeNs: Int64) -> Bool {
-        jobs.put(indices: indices, tickNs: tickNs, realtimeNs: realtimeNs)
+    func submit(indices: [Int], tickNs: Int64, realtimeNs: Int64, wakeWorkers: Bool = true) -> Bool {
+        jobs.put(indices: indices, tickNs: tickNs, realtimeNs: realtimeNs, wake: wakeWorkers)
+    }
+
+    /// The next queued job, taken by the caller instead of a collect
+    /// thread; nil when the queue is empty.
+    func takeQueued() -> Job? {
+        jobs.poll()
+    }
+
+    /// Wakes collect threads for whatever is queued (after
+    /// `submit(wakeWorkers: false)` when the caller cannot finish the jobs).
+    func wakeForQueued() {
+        jobs.wakeForQueued()
     }
 
     /// Lets the threads finish the queued jobs, then ends them.  Idempotent.

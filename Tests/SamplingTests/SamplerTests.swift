@@ -8,11 +8,17 @@ import Testing
 
 /// A collector double: counts calls, optionally slow or failing.
 private final class FakeCollector: SampledCollector, Sendable {
-    enum Behaviour: Sendable { case ok, slow(Int64), retryFirst(Int), unsupported }
+    enum Behaviour: Sendable {
+        case ok, slow(Int64), retryFirst(Int), unsupported
+        /// Call number `call` (from 1) takes `ns`, the others return at once.
+        case stuckOn(call: Int, ns: Int64)
+    }
     let behaviour: Behaviour
     let calls = Mutex<[Int64]>([])
     let running = Mutex(0)
     let overlaps = Mutex(0)
+    /// Signalled when a `stuckOn` call begins.
+    let stuckCallStarted = DispatchSemaphore(value: 0)
 
     init(_ behaviour: Behaviour) { self.behaviour = behaviour }
 
@@ -36,6 +42,10 @@ private final class FakeCollector: SampledCollector, Sendable {
             if count <= n { throw PluginCallError(pluginID: "fake", instanceName: "x", function: "collect", status: .retry, message: "busy") }
         case .unsupported:
             throw PluginCallError(pluginID: "fake", instanceName: "x", function: "collect", status: .unsupported, message: "no PMU here")
+        case .stuckOn(let call, let ns):
+            guard count == call else { return }
+            stuckCallStarted.signal()
+            Sampler.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + ns)
         }
     }
 
@@ -204,5 +214,58 @@ private final class FakeCollector: SampledCollector, Sendable {
         let lateness = sampler.lateness
         #expect(lateness.count >= 20)
         #expect(lateness.p50Ns >= 0 && lateness.p50Ns <= lateness.p99Ns && lateness.p99Ns <= lateness.maxNs)
+    }
+
+    @Test func theTickingThreadCollectsItselfAndAStuckCallHandsTickingToTheStandbyThread() throws {
+        let fast = FakeCollector(.ok)
+        // The tenth call (≈ 100 ms in, long after the standby thread is ready) hangs for 300 ms.
+        let stuck = FakeCollector(.stuckOn(call: 10, ns: 300 * ms))
+        let logs = Mutex<[PluginLogRecord]>([])
+        let sampler = Sampler(
+            entries: [
+                SamplerEntry(collector: stuck, pluginID: "stuck", instanceName: "a", intervalNs: 10 * ms, emittedSamples: { 0 }),
+                SamplerEntry(collector: fast, pluginID: "fast", instanceName: "b", intervalNs: 10 * ms, emittedSamples: { 0 }),
+            ],
+            log: { record in logs.withLock { $0.append(record) } },
+            emitInternal: { _ in }
+        )
+        sampler.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        #expect(sampler.stop())
+
+        // Normal ticks ran on the ticking thread itself.
+        #expect(sampler.inlineCollections >= 40, "\(sampler.inlineCollections) of \(fast.callCount + stuck.callCount) collections on the ticking thread")
+        // The stuck call made the standby thread take over (once, unless a tick was preempted for 5 ms).
+        #expect((1...5).contains(sampler.takeovers), "\(sampler.takeovers) takeovers")
+        // Meanwhile the other instance kept its ticks: no gap longer than a few periods.
+        let stamps = fast.calls.withLock { $0 }
+        #expect(stamps.count >= 50, "fast collector made \(stamps.count) calls in 700 ms at 10 ms")
+        let longestGap = zip(stamps, stamps.dropFirst()).map { $1 - $0 }.max() ?? 0
+        #expect(longestGap <= 40 * ms, "longest gap between the fast instance's ticks: \(longestGap / ms) ms")
+        // The stuck instance skipped its ticks during the hang, then was collected again.
+        let statistics = sampler.statistics
+        #expect(statistics[0].skippedWhileBusy >= 25)
+        let stuckStamps = stuck.calls.withLock { $0 }
+        #expect(stuckStamps.count >= 20)
+        #expect(stuckStamps.count >= 10 && stuckStamps.last! - stuckStamps[9] >= 300 * ms)
+        #expect(fast.overlaps.withLock { $0 } == 0 && stuck.overlaps.withLock { $0 } == 0)
+        #expect(logs.withLock { $0 }.isEmpty)
+    }
+
+    @Test func stopReturnsAtItsTimeoutWhileACallHangs() {
+        let stuck = FakeCollector(.stuckOn(call: 5, ns: 3_000 * ms))
+        let sampler = Sampler(
+            entries: [SamplerEntry(collector: stuck, pluginID: "stuck", instanceName: "a", intervalNs: 10 * ms, emittedSamples: { 0 })],
+            log: { _ in },
+            emitInternal: { _ in }
+        )
+        sampler.start()
+        #expect(stuck.stuckCallStarted.wait(timeout: .now() + 2) == .success)
+        // At once: most likely still on the ticking thread, before the standby thread took over.
+        let started = HostClock.monotonicNanoseconds()
+        let drained = sampler.stop(timeoutNs: 200 * ms)
+        let took = HostClock.monotonicNanoseconds() - started
+        #expect(!drained)
+        #expect(took >= 200 * ms && took < 1_000 * ms, "stop took \(took / ms) ms")
     }
 }
