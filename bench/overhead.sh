@@ -14,6 +14,11 @@
 # never idle, as in a real busy-neighbour run).
 #
 # Side by side in the same conditions:
+#   - the floor: bench/overhead_floor.c (gcc -O2), a plain C loop doing only
+#     the same kernel reads at the same rate (the cgroup files dockerstats
+#     reads each tick, /proc/PID/net/dev, the perf group of each CPU, and
+#     /proc/stat once per tick) against 8 containers of the same workload,
+#     run alone for the same steady-state window in every round;
 #   - BASELINE=DIR (optional): DIR/rdt4nn and DIR/plugins of another build,
 #     run alternately with this one, ROUNDS times each (default 2), medians
 #     and the ratio printed;
@@ -33,6 +38,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT INT TERM
 scripts/install-plugins.sh "$WORK/plugins" release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
+gcc -O2 -Wall -o "$WORK/overhead_floor" bench/overhead_floor.c
 bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: true, perf: true}" 0 1 > "$WORK/overhead.yaml"
 if [ -n "${DOCKERSTATS:-}" ]; then
     bench/eight-containers.sh "overhead" "$DURATION" 50 "{dockerstats: $DOCKERSTATS, perf: true}" 0 1 > "$WORK/options.yaml"
@@ -43,9 +49,9 @@ if [ "$WORKLOAD" = busy ]; then
     done
 fi
 
-python3 - "$WORK" "$BIN/rdt4nn" "$WORK/plugins" "${BASELINE:-}" "$ROUNDS" "$DURATION" "${DOCKERSTATS:-}" <<'PY'
-import json, os, resource, shutil, subprocess, sys, time
-work, binary, plugins, baseline, rounds, duration, options = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]), sys.argv[7]
+python3 - "$WORK" "$BIN/rdt4nn" "$WORK/plugins" "${BASELINE:-}" "$ROUNDS" "$DURATION" "${DOCKERSTATS:-}" "$WORKLOAD" <<'PY'
+import json, os, re, resource, shutil, subprocess, sys, time
+work, binary, plugins, baseline, rounds, duration, options, workload = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]), sys.argv[7], sys.argv[8]
 variants = [("this build", binary, plugins, "overhead.yaml")]
 if baseline:
     variants.insert(0, ("baseline", os.path.join(baseline, "rdt4nn"), os.path.join(baseline, "plugins"), "overhead.yaml"))
@@ -96,18 +102,40 @@ def run(label, rdt4nn, plugin_dir, config):
     print("%-10s wall time per collect call: %s" % ("", ", ".join("%s %.1f us" % (k, ns / 1e3 / max(1, calls)) for k, (calls, ns) in sorted(per_plugin.items()))), flush=True)
     return 100 * cpu / wall, 100 * steady
 
+def floor():
+    """The same reads from a plain C loop, against 8 containers like the benchmark's, for its steady-state window."""
+    image = ["rdt4nn/spin"] if workload == "busy" else ["rdt4nn/busybox", "sleep", "100000"]
+    ids = []
+    try:
+        for i in range(8):
+            ids.append(subprocess.check_output(["docker", "run", "-d", "--rm", "--network", "none", "--cpuset-cpus", str(i % 2)] + image, text=True).strip())
+        pids = subprocess.check_output(["docker", "inspect", "-f", "{{.State.Pid}}"] + ids, text=True).split()
+        time.sleep(3)
+        out = subprocess.check_output([os.path.join(work, "overhead_floor"), str(max(1.0, duration - 15)), "50", os.path.join(work, "floor.lp")] + pids, text=True)
+    finally:
+        if ids:
+            subprocess.call(["docker", "rm", "-f"] + ids, stdout=subprocess.DEVNULL)
+    print("%-10s %s" % ("floor", out.strip()), flush=True)
+    share = float(re.search(r"= ([0-9.]+) %", out).group(1))
+    return share, share
+
 figures = {}
 for _ in range(rounds if compare else 1):
     for label, rdt4nn, plugin_dir, config in variants:
         figures.setdefault(label, []).append(run(label, rdt4nn, plugin_dir, config))
+    figures.setdefault("floor", []).append(floor())
 median = lambda values: sorted(values)[len(values) // 2]
 for label in figures:
     whole, steady = median([f[0] for f in figures[label]]), median([f[1] for f in figures[label]])
+    if label == "floor":
+        print("%-10s median: %.2f %% of one core (the same kernel reads from a plain C loop, alone)" % (label, whole))
+        continue
     line = "%-10s median: whole run %.2f %%, steady state %.2f %% of one core" % (label, whole, steady)
     reference = "baseline" if baseline else "this build"
     if compare and label != reference:
         base = figures[reference]
         line += " (%.2fx and %.2fx of %s)" % (whole / median([f[0] for f in base]), steady / median([f[1] for f in base]), reference)
+    line += "; steady state %.2fx the floor" % (steady / median([f[0] for f in figures["floor"]]))
     print(line)
 PY
 
