@@ -555,7 +555,7 @@ public final class BenchmarkRunner {
             }
         }
         results?.events.append(event("container_started", container: container.plan.name, planned: plannedNs, actual: issuedNs, detail: detail))
-        console.info("[\(TextFormat.fixed(Double(issuedNs) / 1e9, decimals: 2, width: 7)) s] started \(container.plan.name)")
+        console.info("\(Self.stamp(issuedNs)) started \(container.plan.name)")
 
         for instance in container.collectors {
             instance.context.setTarget(target(container))
@@ -629,7 +629,7 @@ public final class BenchmarkRunner {
             console.warning("cannot stop container '\(container.plan.name)': \(error.message)")
         }
         if let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
-        console.info("[\(TextFormat.fixed(Double(HostClock.monotonicNanoseconds() - runStartMonotonicNs) / 1e9, decimals: 2, width: 7)) s] stopped \(container.plan.name) (\(reason))")
+        console.info("\(Self.stamp(HostClock.monotonicNanoseconds() - runStartMonotonicNs)) stopped \(container.plan.name) (\(reason))")
         let returnedNs = HostClock.monotonicNanoseconds() - runStartMonotonicNs
         finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
                         extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
@@ -671,10 +671,15 @@ public final class BenchmarkRunner {
         for (index, container) in running.enumerated() {
             if let problem = problems[index] { console.warning("cannot stop container '\(container.plan.name)': \(problem)") }
             if let id = container.dockerID, let inspect = try? docker.inspectContainer(id) { container.exitCode = inspect.state.exitCode }
-            console.info("[\(TextFormat.fixed(Double(returnedNs) / 1e9, decimals: 2, width: 7)) s] stopped \(container.plan.name) (\(reason))")
+            console.info("\(Self.stamp(returnedNs)) stopped \(container.plan.name) (\(reason))")
             finishContainer(container, eventName: "container_stopped", reason: reason, issuedNs: issuedNs,
                             extra: [("stop_call_ns", .integer(returnedNs - issuedNs)), ("graceful", .bool(!fast && interruption.level != .immediate))])
         }
+    }
+
+    /// The console's time stamp of an event, `[  12.34 s]`, from an offset since the run's start.
+    private static func stamp(_ offsetNs: Int64) -> String {
+        "[\(TextFormat.fixed(Double(offsetNs) / 1e9, decimals: 2, width: 7)) s]"
     }
 
     private func detachCollectors(_ container: ContainerState) {
