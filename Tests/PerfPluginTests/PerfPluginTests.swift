@@ -239,12 +239,16 @@ struct PerfPluginTests {
         instance.context.setTarget(target)
         // The first collect reopens (no interval to report yet), the next one reports.
         try instance.collect(monotonicNs: PerfTestSupport.monotonicNs(), realtimeNs: HostClock.realtimeNanoseconds())
+        // Counting recovers: the restarted spinner's CPU time shows up.  Collected every 200 ms
+        // for up to 2 s, as a machine busy with other tests may give the spinner little CPU at first.
         let before = recorder.samples.count
-        PerfTestSupport.sleep(milliseconds: 300)
-        try instance.collect(monotonicNs: PerfTestSupport.monotonicNs(), realtimeNs: HostClock.realtimeNanoseconds())
-        let sample = try #require(recorder.samples(from: before).first)
-        let taskClock = try #require(sample.number("task_clock_ns"))
-        #expect(taskClock > 50e6, "the restarted spinner should have run: \(taskClock) ns")
+        var taskClocks: [Double] = []
+        for _ in 1...10 where taskClocks.reduce(0, +) <= 50e6 {
+            PerfTestSupport.sleep(milliseconds: 200)
+            try instance.collect(monotonicNs: PerfTestSupport.monotonicNs(), realtimeNs: HostClock.realtimeNanoseconds())
+            taskClocks = try recorder.samples(from: before).map { try #require($0.number("task_clock_ns")) }
+        }
+        #expect(taskClocks.reduce(0, +) > 50e6, "the restarted spinner should have run: task-clock per 200 ms \(taskClocks) ns")
         Self.expectConforming(recorder.samples, descriptor)
     }
 
