@@ -366,10 +366,15 @@ typedef struct rdt4nn_collector_vtable {
     rdt4nn_status (*start)(rdt4nn_ctx *ctx, void *instance);
 
     /** [instance] Measure the window described by `args` and `emit` the
-     *  samples.  Keep it short: the host enforces a time budget per call and
-     *  skips the next tick when a call overruns.  Returning RDT4NN_E_RETRY
-     *  makes the host back off; RDT4NN_E_UNSUPPORTED disables the instance.
-     *  Required. */
+     *  samples.  Keep it short (tens of microseconds; never busy-wait): the
+     *  host normally runs a tick's collect calls one after another on its
+     *  real-time (SCHED_FIFO) sampling thread; a tick that takes longer than
+     *  5 ms (at most half the period) makes another host thread take over
+     *  ticking, the rest of the tick run on other threads, and the slow call
+     *  continue at normal priority.  The host enforces a time budget per call
+     *  and skips this instance's next tick when a call overruns.  Returning
+     *  RDT4NN_E_RETRY makes the host back off; RDT4NN_E_UNSUPPORTED disables
+     *  the instance.  Required. */
     rdt4nn_status (*collect)(rdt4nn_ctx *ctx, void *instance,
                              const rdt4nn_collect_args *args);
 
