@@ -37,8 +37,13 @@ public struct PluginDescriptor: Sendable {
     public var sdkVersion: String
     /// Whether the plugin wants one instance per container.
     public var isPerContainer: Bool { capabilities & RDT4NN_CAP_PER_CONTAINER != 0 }
+    /// Whether the host must never call two of its instances at once.
+    public var isSingleThreaded: Bool { capabilities & RDT4NN_CAP_SINGLE_THREADED != 0 }
 
     let vtable: VTableReference
+    /// Shared by every copy of this descriptor, so by all its instances; nil
+    /// unless the plugin is single-threaded.
+    let callLock: PluginCallLock?
 }
 
 /// The kind-specific function table, copied out of plugin memory.
@@ -154,7 +159,8 @@ enum DescriptorReader {
             path: path,
             abiVersion: abiVersion,
             sdkVersion: sdkVersion,
-            vtable: VTableReference(table: table)
+            vtable: VTableReference(table: table),
+            callLock: caps & RDT4NN_CAP_SINGLE_THREADED != 0 ? PluginCallLock() : nil
         )
     }
 

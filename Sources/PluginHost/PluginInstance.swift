@@ -107,7 +107,7 @@ final class InstanceLifecycle {
     /// Runs one plugin call and turns a non-OK status into an error.
     func call(_ function: String, _ body: () -> Int32) throws(PluginCallError) {
         context.beginCall()
-        let status = PluginStatus(rawValue: body())
+        let status = PluginStatus(rawValue: serialized(body))
         let message = context.endCall()
         guard status != .ok else { return }
         if message == nil {
@@ -125,8 +125,15 @@ final class InstanceLifecycle {
     /// Runs a void plugin call (stop, release).
     func callVoid(_ body: () -> Void) {
         context.beginCall()
-        body()
+        serialized(body)
         _ = context.endCall()
+    }
+
+    /// Runs a call into the plugin; one at a time across all its instances
+    /// when it declared `RDT4NN_CAP_SINGLE_THREADED`.
+    func serialized<R>(_ body: () -> R) -> R {
+        guard let lock = descriptor.callLock else { return body() }
+        return lock.withLock(body)
     }
 
     /// Calls `start`; `stop` is owed from now on, even if `start` fails.
@@ -151,8 +158,9 @@ final class InstanceLifecycle {
         stop()
         context.setPhase(.stopped)
         isDestroyed = true
-        destroyFunction(instance)
-        instance = nil
+        let (destroy, instance) = (destroyFunction, self.instance)
+        serialized { destroy(instance) }
+        self.instance = nil
     }
 
     deinit { destroy() }

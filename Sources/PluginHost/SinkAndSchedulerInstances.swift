@@ -63,7 +63,7 @@ public final class SinkInstance {
                 result.struct_size = UInt32(MemoryLayout<rdt4nn_write_result>.size)
                 result.rejected = buffer.baseAddress
                 result.rejected_cap = UInt32(buffer.count)
-                let status = write(ctx, instance, batch, &result)
+                let status = lifecycle.serialized { write(ctx, instance, batch, &result) }
                 return (status, result)
             }
         }

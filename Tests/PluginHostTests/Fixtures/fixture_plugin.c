@@ -14,10 +14,14 @@
  *   FIXTURE_EMIT_AFTER_STOP     a thread started in `start` emits after `stop`
  *   FIXTURE_NO_SET_ERROR        collect returns RETRY without set_error
  *   FIXTURE_UNDECLARED_FIELD    emits a field missing from the metrics schema
+ *   FIXTURE_OVERLAP_PROBE       collect takes 2 ms and fails (FATAL, "overlap") when
+ *                               another instance's collect runs at the same time
+ *   FIXTURE_SINGLE_THREADED     declares RDT4NN_CAP_SINGLE_THREADED
  *   -DRDT4NN_EXPORT=            (with -fvisibility=hidden) no entry symbol
  */
 #define _DEFAULT_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,10 +98,23 @@ static rdt4nn_status fx_start(rdt4nn_ctx *ctx, void *raw) {
     return RDT4NN_OK;
 }
 
+#ifdef FIXTURE_OVERLAP_PROBE
+static atomic_int calls_running;
+#endif
+
 static rdt4nn_status fx_collect(rdt4nn_ctx *ctx, void *raw, const rdt4nn_collect_args *args) {
     (void)args;
     fixture *f = raw;
     f->collections++;
+#ifdef FIXTURE_OVERLAP_PROBE
+    int others = atomic_fetch_add(&calls_running, 1);
+    usleep(2000);
+    atomic_fetch_sub(&calls_running, 1);
+    if (others > 0) {
+        f->host->set_error(ctx, "overlap: another instance's collect ran at the same time");
+        return RDT4NN_E_FATAL;
+    }
+#endif
 #ifdef FIXTURE_CRASH_IN_COLLECT
     if (f->collections == 2) {
         volatile int *nowhere = NULL;
@@ -130,6 +147,9 @@ static void fx_destroy(void *raw) {
 
 static const rdt4nn_collector_vtable fx_collector = {
     .struct_size = sizeof(rdt4nn_collector_vtable),
+#ifdef FIXTURE_SINGLE_THREADED
+    .caps = RDT4NN_CAP_SINGLE_THREADED,
+#endif
     .create = fx_create, .start = fx_start, .collect = fx_collect,
     .stop = fx_stop, .destroy = fx_destroy,
 };
