@@ -46,12 +46,17 @@
  *      frees.
  * Threading.  Each function carries one of these tags:
  *   [any-thread]   may be called from any thread, concurrently with anything.
- *   [host-main]    called from the host's control thread only; never
- *                  concurrently with any other call into the same plugin.
+ *   [host-main]    called from the host's control thread only, one at a
+ *                  time, and never concurrently with another call into the
+ *                  SAME instance; calls into other instances of the plugin
+ *                  (collect, write) may run meanwhile on other threads
+ *                  (unless the plugin sets RDT4NN_CAP_SINGLE_THREADED).
  *   [instance]     may be called from any host worker thread, but calls into
  *                  one instance are NEVER concurrent with each other; calls
  *                  into different instances may run in parallel (unless the
- *                  plugin sets RDT4NN_CAP_SINGLE_THREADED).
+ *                  plugin sets RDT4NN_CAP_SINGLE_THREADED, which makes the
+ *                  host run every call into any of its instances, [host-main]
+ *                  ones included, one at a time).
  *   [thread-safe]  (host functions) the plugin may call it from any thread,
  *                  including threads it created, until its `stop` returns.
  * Forbidden in plugins: installing signal handlers, changing process-wide
