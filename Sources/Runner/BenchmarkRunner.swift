@@ -95,7 +95,10 @@ public final class BenchmarkRunner {
         var cpuset: String?
         var cpusetMems: String?
         var collectors: [CollectorInstance] = []
-        var samplerHandles: [Int] = []
+        /// The collectors being sampled, with their sampler handles.
+        var sampled: [(instance: CollectorInstance, handle: Int)] = []
+        /// Collectors whose collect call never returned: neither stopped nor destroyed.
+        var abandoned: [ObjectIdentifier] = []
         var pid: Int32 = 0
         var started = false
         var finished = false
@@ -562,7 +565,7 @@ public final class BenchmarkRunner {
             do {
                 try instance.start()
                 if let handle = sampler?.add(samplerEntry(instance, plugin: instance.descriptor.id, name: container.plan.name, interval: container.plan.samplingIntervalNs)) {
-                    container.samplerHandles.append(handle)
+                    container.sampled.append((instance, handle))
                 }
             } catch {
                 let what = error.status == .unsupported ? "unsupported here" : "cannot start (\(error.status.name))"
@@ -683,9 +686,31 @@ public final class BenchmarkRunner {
     }
 
     private func detachCollectors(_ container: ContainerState) {
-        for handle in container.samplerHandles { sampler?.remove(handle) }
-        container.samplerHandles.removeAll()
-        for instance in container.collectors { instance.stop() }
+        for (instance, handle) in container.sampled where !detach(instance, handle: handle, container: container.plan.name) {
+            container.abandoned.append(ObjectIdentifier(instance))
+        }
+        container.sampled.removeAll()
+        for instance in container.collectors where !container.abandoned.contains(ObjectIdentifier(instance)) { instance.stop() }
+    }
+
+    /// How long stopping a collector waits for a collect call still running.
+    private static let collectReturnTimeoutNs: Int64 = 5_000_000_000
+
+    /// Takes a collector off the sampler.
+    /// - Returns: false when its collect call did not return in time: the
+    ///   instance is then abandoned -- kept alive for the rest of the process
+    ///   and never stopped or destroyed, since the hung call may still use
+    ///   it -- so that the run can still stop and remove its containers.
+    private func detach(_ instance: CollectorInstance, handle: Int, container: String?) -> Bool {
+        guard let sampler, !sampler.remove(handle, timeoutNs: Self.collectReturnTimeoutNs) else { return true }
+        _ = Unmanaged.passRetained(instance)  // never released: no deinit, hence no destroy, behind the hung call
+        let seconds = Self.collectReturnTimeoutNs / 1_000_000_000
+        let owner = container.map { "'\($0)'" } ?? "the host"
+        console.error("collector '\(instance.descriptor.id)' for \(owner): its collect call has not returned after \(seconds) s; "
+                      + "the instance is abandoned (not stopped, not destroyed) so that the run can end and clean up")
+        results?.events.append(event("collector_abandoned", container: container,
+                                     detail: [("collector", .string(instance.descriptor.id)), ("waited_s", .integer(seconds))]))
+        return false
     }
 
     private func finishContainer(
@@ -722,12 +747,12 @@ public final class BenchmarkRunner {
         let reason = failure != nil ? "cleanup after an error" : interruption.level > .none ? "interrupted by \(interruption.signalName)" : "end of run"
         stopAll(containers.filter { $0.started && !$0.finished }, reason: reason)
         sampler?.stop()
-        for index in hostCollectors.indices {
-            if let handle = hostCollectors[index].handle { sampler?.remove(handle) }
-            hostCollectors[index].instance.destroy()
+        for (instance, handle) in hostCollectors {
+            if let handle, !detach(instance, handle: handle, container: nil) { continue }
+            instance.destroy()
         }
         for container in containers {
-            for instance in container.collectors { instance.destroy() }
+            for instance in container.collectors where !container.abandoned.contains(ObjectIdentifier(instance)) { instance.destroy() }
             guard let id = container.dockerID else { continue }
             if let results, let output = try? docker.logs(id) {
                 try? (output.stdoutText + output.stderrText).write(toFile: results.logPath(container: container.plan.name), atomically: true, encoding: .utf8)

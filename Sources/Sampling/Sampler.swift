@@ -213,11 +213,20 @@ public final class Sampler: Sendable {
     /// Stops sampling one instance (its container stops) and waits until its
     /// running collection, if any, has returned -- afterwards the caller owns
     /// the instance again and may stop it.
-    public func remove(_ handle: Int) {
+    /// - Parameter timeoutNs: how long to wait for a running collection.
+    /// - Returns: false when a collection was still running at the timeout
+    ///   (a hung plugin call): the instance must then be left alone, neither
+    ///   stopped nor destroyed, as the call may still use it.
+    @discardableResult
+    public func remove(_ handle: Int, timeoutNs: Int64 = 5_000_000_000) -> Bool {
         state.withLock { $0.planner.disable(handle) }
+        let deadline = HostClock.monotonicNanoseconds() + timeoutNs
         while state.withLock({ $0.planner.entries[handle].isBusy }) {
-            Self.sleep(untilMonotonicNs: HostClock.monotonicNanoseconds() + 1_000_000)
+            let now = HostClock.monotonicNanoseconds()
+            guard now < deadline else { return false }
+            Self.sleep(untilMonotonicNs: min(deadline, now + 1_000_000))
         }
+        return true
     }
 
     /// Starts the sampling threads (the ticking one and the standby one).

@@ -248,6 +248,48 @@ import TestKit
         return 0
     }
 
+    @Test func aCollectCallThatNeverReturnsIsAbandonedAndTheRunStillCleansUp() throws {
+        guard let docker = try? DockerClient(), (try? docker.imageExists("rdt4nn/busybox")) == true else {
+            print("skipping: dockerd or the rdt4nn/busybox image is not available")
+            return
+        }
+        // The test fixture collector, built to block for ever in its first collect call.
+        let plugins = try Self.plugins(["rdt4nn-scheduler-default", "rdt4nn-sink-file"])
+        let compile = try ProcessRunner.run("/usr/bin/cc", [
+            "-std=c11", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-I", TestEnvironment.packageRoot + "/plugin-sdk/include",
+            "-DFIXTURE_HANG_IN_COLLECT", "-DFIXTURE_ID=\"test.hang\"", "-o", plugins + "/libhang.so",
+            TestEnvironment.packageRoot + "/Tests/PluginHostTests/Fixtures/fixture_plugin.c",
+        ])
+        try #require(compile.status == 0, "cc failed: \(compile.stderr)")
+        chmod(plugins + "/libhang.so", 0o644)
+        let config = try Self.write("""
+            benchmark:
+              name: cli-hang
+              max_t: 2
+              interval_ms: 50
+              collectors: {test.hang: true}
+            a: {image: rdt4nn/busybox, args: ["sleep", "100000"]}
+            """)
+        let results = NSTemporaryDirectory() + "rdt4nn-cli-results-" + UUID().uuidString
+        let started = Date()
+        let run = try ProcessRunner.run(Self.products + "/rdt4nn", ["run", "--plugins", plugins, "--results", results, "--host-collector", "test.hang", config],
+                                        timeoutSeconds: 90)
+        let took = Date().timeIntervalSince(started)
+        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: results).first)
+        if run.timedOut {
+            // Killed: remove what it could not.
+            for container in (try? docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"])) ?? [] { try? docker.removeContainer(container.id, force: true, removeVolumes: true) }
+        }
+        // Two hung instances (the container's and the host's), each given 5 s to return, then abandoned.
+        #expect(!run.timedOut && took < 60, "the run took \(took) s\(run.timedOut ? " and was killed" : "")")
+        #expect(run.stderr.contains("collector 'test.hang' for 'a': its collect call has not returned after 5 s"), "\(run.stderr)")
+        #expect(run.stderr.contains("collector 'test.hang' for the host: its collect call has not returned after 5 s"), "\(run.stderr)")
+        #expect(try docker.listContainers(labels: ["rdt4nn.benchmark=\(id)"]).isEmpty, "the run left its container behind")
+        let events = try String(contentsOfFile: "\(results)/\(id)/events.jsonl", encoding: .utf8)
+        #expect(events.components(separatedBy: "\"collector_abandoned\"").count - 1 == 2, "\(events)")
+        #expect(events.contains("\"container_removed\""))
+    }
+
     @Test func dockerdUnreachableIsAClearError() throws {
         let config = try Self.write("benchmark:\n  name: x\n  max_t: 1\na: {image: rdt4nn/spin}\n")
         let process = Process()

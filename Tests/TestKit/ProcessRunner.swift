@@ -14,6 +14,8 @@ public struct ProcessResult: Sendable {
     public var stdout: String
     /// Standard error.
     public var stderr: String
+    /// Killed (SIGKILL) because it outlived the caller's timeout.
+    public var timedOut = false
 }
 
 /// A program that could not be started.
@@ -49,7 +51,9 @@ public enum ProcessRunner {
 
     /// Runs a program to completion and captures both outputs (read
     /// concurrently, so neither pipe fills up).
-    public static func run(_ executable: String, _ arguments: [String], directory: String? = nil) throws -> ProcessResult {
+    /// - Parameter timeoutSeconds: kills the program (SIGKILL) when it runs
+    ///   longer, and says so in the result (nil: wait for ever).
+    public static func run(_ executable: String, _ arguments: [String], directory: String? = nil, timeoutSeconds: Double? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -67,13 +71,26 @@ public enum ProcessRunner {
             errorData.withLock { $0 = data }
             errorDone.signal()
         }.start()
+        let exited = DispatchSemaphore(value: 0)
+        let timedOut = Mutex(false)
+        if let timeoutSeconds {
+            let pid = process.processIdentifier
+            Thread {
+                if exited.wait(timeout: .now() + timeoutSeconds) == .timedOut {
+                    timedOut.withLock { $0 = true }
+                    kill(pid, SIGKILL)
+                }
+            }.start()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        exited.signal()
         errorDone.wait()
         return ProcessResult(
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errorData.withLock { $0 }, as: UTF8.self)
+            stderr: String(decoding: errorData.withLock { $0 }, as: UTF8.self),
+            timedOut: timedOut.withLock { $0 }
         )
     }
 }
