@@ -424,7 +424,7 @@ typedef struct rdt4nn_tick_args {
 
 typedef struct rdt4nn_scheduler_vtable {
     uint32_t struct_size; /* sizeof(rdt4nn_scheduler_vtable) */
-    uint32_t caps;        /* none defined yet, 0 */
+    uint32_t caps;        /* RDT4NN_CAP_SINGLE_THREADED or 0 (PER_CONTAINER is for collectors) */
 
     /** [host-main] As for collectors: validate config, allocate, no side
      *  effects; keep `host` (valid for the life of the process).  Required. */
@@ -482,7 +482,7 @@ typedef struct rdt4nn_write_result {
 
 typedef struct rdt4nn_sink_vtable {
     uint32_t struct_size; /* sizeof(rdt4nn_sink_vtable) */
-    uint32_t caps;        /* none defined yet, 0 */
+    uint32_t caps;        /* RDT4NN_CAP_SINGLE_THREADED or 0 (PER_CONTAINER is for collectors) */
 
     /** [host-main] Validate config, allocate; no I/O; keep `host` (valid for
      *  the life of the process).  Required. */
