@@ -10,24 +10,13 @@ enum TestSupport {
     /// The package root (for plugin-sdk/ and fixtures).
     static var packageRoot: String { TestEnvironment.packageRoot }
 
-    static var sdkInclude: String { packageRoot + "/plugin-sdk/include" }
-    static var fixtureSource: String { packageRoot + "/Tests/PluginHostTests/Fixtures/fixture_plugin.c" }
-
     /// A fresh directory (mode 0755) under the system temp dir.
     static func makeTemporaryDirectory() throws -> String { try TestEnvironment.makeTemporaryDirectory() }
 
     /// Compiles the fixture plugin with `defines` into `directory/name`.
     @discardableResult
     static func compileFixture(_ defines: [String], into directory: String, name: String = "libfixture.so") throws -> String {
-        let output = directory + "/" + name
-        let result = try run(
-            ProcessInfo.processInfo.environment["CC"] ?? "/usr/bin/cc",
-            ["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread",
-             "-I", sdkInclude, "-o", output, fixtureSource] + defines
-        )
-        try #require(result.status == 0, "cc failed: \(result.stderr)")
-        chmod(output, 0o644)
-        return output
+        try TestEnvironment.compileFixturePlugin(defines, into: directory, name: name)
     }
 
     /// Runs a program to completion and captures its output.

@@ -255,13 +255,7 @@ import TestKit
         }
         // The test fixture collector, built to block for ever in its first collect call.
         let plugins = try Self.plugins(["rdt4nn-scheduler-default", "rdt4nn-sink-file"])
-        let compile = try ProcessRunner.run("/usr/bin/cc", [
-            "-std=c11", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread", "-I", TestEnvironment.packageRoot + "/plugin-sdk/include",
-            "-DFIXTURE_HANG_IN_COLLECT", "-DFIXTURE_ID=\"test.hang\"", "-o", plugins + "/libhang.so",
-            TestEnvironment.packageRoot + "/Tests/PluginHostTests/Fixtures/fixture_plugin.c",
-        ])
-        try #require(compile.status == 0, "cc failed: \(compile.stderr)")
-        chmod(plugins + "/libhang.so", 0o644)
+        try TestEnvironment.compileFixturePlugin(["-DFIXTURE_HANG_IN_COLLECT", "-DFIXTURE_ID=\"test.hang\""], into: plugins, name: "libhang.so")
         let config = try Self.write("""
             benchmark:
               name: cli-hang

@@ -31,6 +31,21 @@ public enum TestEnvironment {
         return path
     }
 
+    /// Compiles the C test fixture plugin (Tests/PluginHostTests/Fixtures/fixture_plugin.c)
+    /// with `defines` (`-DFIXTURE_...`, see the file's header) into `directory/name`, mode 0644.
+    @discardableResult
+    public static func compileFixturePlugin(_ defines: [String], into directory: String, name: String = "libfixture.so") throws -> String {
+        let output = directory + "/" + name
+        let result = try ProcessRunner.run(
+            ProcessInfo.processInfo.environment["CC"] ?? "/usr/bin/cc",
+            ["-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-fvisibility=hidden", "-pthread",
+             "-I", packageRoot + "/plugin-sdk/include", "-o", output, packageRoot + "/Tests/PluginHostTests/Fixtures/fixture_plugin.c"] + defines
+        )
+        try #require(result.status == 0, "cc failed: \(result.stderr)")
+        chmod(output, 0o644)
+        return output
+    }
+
     /// A plugins directory (mode 0755) holding copies of the named built products.
     public static func pluginsDirectory(_ products: [String]) throws -> String {
         let directory = try makeTemporaryDirectory(prefix: "rdt4nn-plugins")
