@@ -425,7 +425,7 @@ public final class Sampler: Sendable {
         guard workers.submit(indices: indices, tickNs: tickNs, realtimeNs: realtimeNs, wakeWorkers: !inline) else {
             // Shut down (stop was requested): nothing to collect.
             for _ in indices { inFlight.leave() }
-            return endInline(collected: 0, generation: generation)
+            return inline ? endInline(collected: 0, generation: generation) : true
         }
         guard inline else { return true }
         var collected = 0
